@@ -1,0 +1,23 @@
+"""Fixtures shared by the whole suite."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+GOLD_CSV = SHARED_DATA / "gold_data.csv"
+SPX_CSV = SHARED_DATA / "sp500.csv"
+
+
+def require_services() -> bool:
+    """CI sets GOLDSITE_REQUIRE_SERVICES=1: then a missing service fails a test instead of skipping it."""
+    return os.environ.get("GOLDSITE_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real Yahoo history in ../shared/data; tests that need it skip cleanly when it is absent."""
+    if not (GOLD_CSV.is_file() and SPX_CSV.is_file()):
+        pytest.skip("../shared/data is absent")
+    return SHARED_DATA

@@ -1,0 +1,96 @@
+"""Factories for model rows. Tests build exactly the rows they need with these."""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+
+from forecasts.models import DataLoad, Forecast, PriceBar
+from training.models import ChampionChange, ModelVersion, TrainingRun
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"analyst{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class StaffUserFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"engineer{n}")
+    is_staff = True
+
+
+class PriceBarFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceBar
+
+    symbol = "GC=F"
+    date = factory.Sequence(lambda n: dt.date(2025, 1, 2) + dt.timedelta(days=n))
+    close = 2000.0
+    open = factory.LazyAttribute(lambda b: b.close)
+    high = factory.LazyAttribute(lambda b: b.close * 1.01)
+    low = factory.LazyAttribute(lambda b: b.close * 0.99)
+    volume = 1000
+    source = PriceBar.Source.CSV
+
+
+class DataLoadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DataLoad
+
+    kind = DataLoad.Kind.IMPORT
+    symbol = "GC=F"
+    status = DataLoad.Status.SUCCEEDED
+
+
+class TrainingRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrainingRun
+
+    kind = TrainingRun.Kind.TUNE
+    status = TrainingRun.Status.SUCCEEDED
+    params = factory.LazyFunction(lambda: {"trials": 1, "architectures": ["mlp"], "test_days": 250})
+
+
+class ModelVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ModelVersion
+
+    registered_name = "gold-next-day"
+    version = factory.Sequence(lambda n: n + 1)
+    run_id = factory.Sequence(lambda n: f"{n:032x}")
+    architecture = ModelVersion.Architecture.MLP
+    hyperparameters = factory.LazyFunction(lambda: {"units": 32, "learning_rate": 0.001})
+    validation_metrics = factory.LazyFunction(lambda: {"mae": 20.0, "rmae": 0.99, "mape": 0.8})
+    test_metrics = factory.LazyFunction(lambda: {"mae": 22.0, "rmae": 1.01, "mape": 0.85})
+    data_start = dt.date(2020, 10, 1)
+    data_end = dt.date(2025, 9, 24)
+
+
+class ChampionChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChampionChange
+
+    to_version = factory.SubFactory(ModelVersionFactory)
+    automatic = True
+
+
+class ForecastFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Forecast
+
+    model_version = factory.SubFactory(ModelVersionFactory)
+    kind = Forecast.Kind.LIVE
+    target_date = dt.date(2025, 9, 25)
+    as_of_date = dt.date(2025, 9, 24)
+    last_close = 3700.0
+    predicted_return = 0.0
+    predicted_close = 3700.0
+    lower_80 = 3660.0
+    upper_80 = 3740.0
+    lower_95 = 3640.0
+    upper_95 = 3760.0

@@ -1,0 +1,138 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ModelVersion(models.Model):
+    """A registered MLflow model version, mirrored so pages and the API never have to ask MLflow."""
+
+    class Architecture(models.TextChoices):
+        NAIVE = "naive", "Naive (tomorrow = today)"
+        MLP = "mlp", "MLP"
+        CNN = "cnn", "CNN"
+        LSTM = "lstm", "LSTM"
+
+    registered_name = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    run_id = models.CharField(max_length=64, help_text="The MLflow run that produced this version.")
+    architecture = models.CharField(max_length=8, choices=Architecture.choices)
+    hyperparameters = models.JSONField(default=dict, blank=True)
+    validation_metrics = models.JSONField(default=dict, blank=True)
+    test_metrics = models.JSONField(default=dict, blank=True)
+    feature_config = models.JSONField(default=dict, blank=True)
+    data_start = models.DateField(null=True, blank=True)
+    data_end = models.DateField(null=True, blank=True)
+    validation_start = models.DateField(null=True, blank=True)
+    test_start = models.DateField(null=True, blank=True)
+    is_champion = models.BooleanField(default=False)
+    training_run = models.ForeignKey(
+        "training.TrainingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="model_versions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["registered_name", "version"], name="modelversion_unique_name_version"),
+            models.UniqueConstraint(
+                fields=["is_champion"], condition=Q(is_champion=True), name="modelversion_single_champion"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registered_name} v{self.version} ({self.architecture})"
+
+    @property
+    def model_uri(self) -> str:
+        return f"models:/{self.registered_name}/{self.version}"
+
+    @property
+    def validation_mae(self) -> float | None:
+        return self.validation_metrics.get("mae")
+
+    @property
+    def test_rmae(self) -> float | None:
+        return self.test_metrics.get("rmae")
+
+
+class TrainingRun(models.Model):
+    """One request to train (refit known hyperparameters) or tune (hyperopt search), and how it went."""
+
+    class Kind(models.TextChoices):
+        TRAIN = "train", "Train"
+        TUNE = "tune", "Tune"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Every row holds the same slot; the conditional unique constraint below lets only one active row hold it.
+    slot = models.CharField(max_length=16, default="training", editable=False)
+    params = models.JSONField(default=dict, blank=True, help_text="trials, architectures, test_days, promote")
+    progress = models.PositiveSmallIntegerField(default=0)
+    steps_done = models.PositiveIntegerField(default=0)
+    steps_total = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=255, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="training_runs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot"],
+                condition=Q(status__in=["queued", "running"]),
+                name="trainingrun_one_active",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="trainingrun_progress_max_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} run #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def duration(self):
+        if self.started_at is None:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
+class ChampionChange(models.Model):
+    """Who moved the champion alias, from which version to which, when and why (MLflow keeps no history)."""
+
+    from_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    to_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="champion_changes")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    automatic = models.BooleanField(default=False, help_text="Chosen by a training run rather than a person.")
+    reason = models.CharField(max_length=500, blank=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_version or '-'} -> {self.to_version} by {self.actor}"
+
+    @property
+    def actor(self) -> str:
+        if self.automatic:
+            return "auto"
+        return self.changed_by.get_username() if self.changed_by else "unknown"
