@@ -1,4 +1,4 @@
-from goldsite.errors import GoldsiteError
+from goldsite.errors import GoldsiteError, NotReadyError
 
 
 class MarketDataError(GoldsiteError):
@@ -11,3 +11,15 @@ class ForecastError(GoldsiteError):
     """A forecast could not be made or scored (no champion, not enough history...)."""
 
     code = "forecast"
+
+
+class MarketDataUnavailable(MarketDataError):
+    """Yahoo Finance could not be reached or refused us for now (rate limit, network, timeout); retry later."""
+
+    code = "market_data_unavailable"
+
+
+class ForecastNotReady(ForecastError, NotReadyError):
+    """What a forecast needs is not there yet (no champion, no prices, no worker answer); HTTP 503."""
+
+    code = "forecast_not_ready"
