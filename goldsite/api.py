@@ -1,5 +1,6 @@
 """Project-wide API plumbing: the one place domain errors become HTTP responses."""
 
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,3 +18,17 @@ def exception_handler(exc, context):
             code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Response({"detail": str(exc), "code": exc.code}, status=code)
     return drf_exception_handler(exc, context)
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Name nested serializers after their view: `TokenObtainApi.InputSerializer` → `TokenObtainInput`.
+
+    Every API view declares its own `InputSerializer`/`OutputSerializer` (the house style), so the class
+    name alone would give many components the same name.
+    """
+
+    def get_serializer_name(self, serializer, direction):
+        outer, _, inner = type(serializer).__qualname__.rpartition(".")
+        if outer:
+            return outer.removesuffix("Api") + inner
+        return super().get_serializer_name(serializer, direction)

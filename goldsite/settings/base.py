@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
     "axes",
@@ -105,6 +106,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- Cache ----------------------------------------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://goldsite")}
@@ -118,7 +120,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "goldsite.api.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -136,6 +138,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's JavaScript comes from the drf-spectacular-sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ForecastKindEnum": "forecasts.models.Forecast.Kind",
+        "TrainingRunKindEnum": "training.models.TrainingRun.Kind",
+        "DataLoadKindEnum": "forecasts.models.DataLoad.Kind",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------------
@@ -188,3 +199,6 @@ LOGGING = {
         "mlflow": {"level": "WARNING"},
     },
 }
+TRAINING_QUEUE_TIMEOUT = env.int("TRAINING_QUEUE_TIMEOUT", default=60 * 60)  # seconds
+# With no broker, a run started from a page or the API executes in a background thread of the web process.
+TRAINING_EAGER_IN_THREAD = env.bool("TRAINING_EAGER_IN_THREAD", default=True)
