@@ -202,3 +202,5 @@ LOGGING = {
 TRAINING_QUEUE_TIMEOUT = env.int("TRAINING_QUEUE_TIMEOUT", default=60 * 60)  # seconds
 # With no broker, a run started from a page or the API executes in a background thread of the web process.
 TRAINING_EAGER_IN_THREAD = env.bool("TRAINING_EAGER_IN_THREAD", default=True)
+# `manage.py bootstrap` (make run): hyperopt trials per architecture for the first champion.
+BOOTSTRAP_TRIALS = env.int("BOOTSTRAP_TRIALS", default=3)

@@ -35,3 +35,4 @@ STORAGES = {
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min"}}  # noqa: F405
 AXES_ENABLED = env.bool("AXES_ENABLED", default=False)
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+TRAINING_EAGER_IN_THREAD = False

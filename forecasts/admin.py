@@ -1,0 +1,80 @@
+from django.contrib import admin
+
+from forecasts.models import DataLoad, Forecast, PriceBar
+
+# --- Market data ------------------------------------------------------------------------------------
+
+
+@admin.register(PriceBar)
+class PriceBarAdmin(admin.ModelAdmin):
+    list_display = ["symbol", "date", "open", "high", "low", "close", "volume", "source", "updated_at"]
+    list_filter = ["symbol", "source"]
+    date_hierarchy = "date"
+    search_fields = ["date"]
+    search_help_text = "Search by date, e.g. 2025-09 or 2025-09-25."
+    ordering = ["-date", "symbol"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(DataLoad)
+class DataLoadAdmin(admin.ModelAdmin):
+    """Loads are written by the import and fetch services; the admin only shows them."""
+
+    list_display = [
+        "started_at",
+        "kind",
+        "symbol",
+        "status",
+        "rows_inserted",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_skipped",
+        "first_date",
+        "last_date",
+        "finished_at",
+    ]
+    list_filter = ["kind", "status", "symbol"]
+    date_hierarchy = "started_at"
+    readonly_fields = [field.name for field in DataLoad._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Forecasts --------------------------------------------------------------------------------------
+# The Forecast admin is registered here by the forecasting work; market data registers nothing below.
+
+
+@admin.register(Forecast)
+class ForecastAdmin(admin.ModelAdmin):
+    """Forecasts are written by the prediction, backtest and scoring services; the admin only shows them."""
+
+    list_display = [
+        "target_date",
+        "model_version",
+        "kind",
+        "predicted_close",
+        "actual_close",
+        "abs_pct_error",
+        "inside_80",
+    ]
+    list_filter = ["kind", "model_version__architecture", "target_date"]
+    list_select_related = ["model_version"]
+    date_hierarchy = "target_date"
+    ordering = ["-target_date", "model_version"]
+    readonly_fields = [field.name for field in Forecast._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,245 @@
+"""Token API for prices, forecasts, accuracy and on-demand prediction: one APIView per operation.
+
+Everything needs a signed-in user (token or session) except `POST /api/auth/token/`, which exchanges a
+username and password for a token. Bad query values answer 400 with a message per field.
+"""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from forecasts.exceptions import ForecastNotReady
+from forecasts.models import Forecast, PriceBar
+from forecasts.selectors.forecasts import ACCURACY_WINDOWS, forecast_accuracy, forecast_latest, forecast_list
+from forecasts.selectors.prices import price_bars_list
+from forecasts.services.prediction import forecast_next_day_ensure
+from training.models import ModelVersion
+
+
+class DateRangeFilterSerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="First day, inclusive (YYYY-MM-DD).")
+    end = serializers.DateField(required=False, help_text="Last day, inclusive (YYYY-MM-DD).")
+
+    def validate(self, attrs):
+        start, end = attrs.get("start"), attrs.get("end")
+        if start is not None and end is not None and start > end:
+            raise serializers.ValidationError({"end": "The end date must not be before the start date."})
+        return attrs
+
+
+class ForecastOutputSerializer(serializers.ModelSerializer):
+    model_version_label = serializers.CharField(source="model_version.__str__", read_only=True)
+    architecture = serializers.CharField(source="model_version.architecture", read_only=True)
+
+    class Meta:
+        model = Forecast
+        fields = [
+            "id",
+            "model_version",
+            "model_version_label",
+            "architecture",
+            "kind",
+            "target_date",
+            "as_of_date",
+            "last_close",
+            "predicted_return",
+            "predicted_close",
+            "lower_80",
+            "upper_80",
+            "lower_95",
+            "upper_95",
+            "actual_close",
+            "error",
+            "abs_pct_error",
+            "direction_hit",
+            "inside_80",
+            "inside_95",
+            "scored_at",
+            "created_at",
+        ]
+
+
+class TokenObtainApi(APIView):
+    """Exchange a username and password for the user's API token (created on first use)."""
+
+    authentication_classes: list = []  # a stale token header must not turn this into a 401
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, auth=[])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # django-axes reads (and marks) the plain Django request, so that one is passed on.
+        user = authenticate(request=request._request, **data.validated_data)
+        if user is None or not user.is_active:
+            raise serializers.ValidationError({"non_field_errors": ["Unable to sign in with those credentials."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(self.OutputSerializer({"token": token.key}).data)
+
+
+class PriceListApi(APIView):
+    pagination_class = PageNumberPagination
+
+    class FilterSerializer(DateRangeFilterSerializer):
+        symbol = serializers.ChoiceField(choices=settings.MARKET_SYMBOLS, required=False)
+
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = PriceBar
+            fields = ["symbol", "date", "open", "high", "low", "close", "volume", "source"]
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer(many=True))
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(price_bars_list(**filters.validated_data), request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class ForecastListApi(APIView):
+    pagination_class = PageNumberPagination
+
+    class FilterSerializer(DateRangeFilterSerializer):
+        kind = serializers.ChoiceField(choices=Forecast.Kind.choices, required=False)
+        model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all(), required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=ForecastOutputSerializer(many=True))
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(forecast_list(**filters.validated_data), request, view=self)
+        return paginator.get_paginated_response(ForecastOutputSerializer(page, many=True).data)
+
+
+class ChampionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    registered_name = serializers.CharField()
+    version = serializers.IntegerField()
+    architecture = serializers.CharField()
+    label = serializers.CharField(source="__str__")
+
+
+class FreshnessOutputSerializer(serializers.Serializer):
+    newest_gold_date = serializers.DateField(allow_null=True)
+    expected_date = serializers.DateField(help_text="The last completed trading day.")
+    is_stale = serializers.BooleanField()
+    staleness_days = serializers.IntegerField(allow_null=True)
+    last_successful_load_at = serializers.DateTimeField(
+        source="last_successful_load.finished_at", default=None, allow_null=True
+    )
+
+
+class ForecastLatestApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        target_date = serializers.DateField(source="forecast.target_date")
+        as_of_date = serializers.DateField(source="forecast.as_of_date")
+        champion = ChampionOutputSerializer()
+        forecast = ForecastOutputSerializer()
+        naive = ForecastOutputSerializer(allow_null=True)
+        freshness = FreshnessOutputSerializer()
+
+    @extend_schema(
+        responses={200: OutputSerializer, 503: OpenApiResponse(description="No champion or no live forecast yet.")}
+    )
+    def get(self, request):
+        latest = forecast_latest()
+        if latest.champion is None:
+            raise ForecastNotReady("There is no champion model yet; run `manage.py train` first.")
+        if latest.forecast is None:
+            raise ForecastNotReady(
+                f"The champion {latest.champion} has no live forecast yet; "
+                "run `manage.py predict_next_day` or POST /api/predict/."
+            )
+        return Response(self.OutputSerializer(latest).data)
+
+
+class PredictApi(APIView):
+    """The old service's `POST /predict`: the champion's forecast of the next trading day's gold close.
+
+    Returns the stored forecast when there is one; otherwise makes it (here without a broker, else on a worker,
+    waiting a bounded time: 503 when no worker answers). `model_version` is the MLflow version number of
+    `model_name`.
+    """
+
+    class InputSerializer(serializers.Serializer):
+        predict_tomorrow = serializers.BooleanField(help_text="Must be true.")
+
+        def validate_predict_tomorrow(self, value: bool) -> bool:
+            if not value:
+                raise serializers.ValidationError("Set predict_tomorrow to true to get the next day's forecast.")
+            return value
+
+    class OutputSerializer(serializers.Serializer):
+        prediction = serializers.FloatField(source="predicted_close")
+        predicted_date = serializers.DateField(source="target_date")
+        today_date = serializers.DateField(source="as_of_date")
+        model_name = serializers.CharField(source="model_version.registered_name")
+        model_type = serializers.CharField(source="model_version.architecture")
+        model_version = serializers.IntegerField(source="model_version.version")
+        lower_80 = serializers.FloatField()
+        upper_80 = serializers.FloatField()
+        lower_95 = serializers.FloatField()
+        upper_95 = serializers.FloatField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, 503: OpenApiResponse(description="No champion, no data, or no worker.")},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        forecast = forecast_next_day_ensure()
+        return Response(self.OutputSerializer(forecast).data)
+
+
+class AccuracyMetricsOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The model version.")
+    label = serializers.CharField()
+    architecture = serializers.CharField()
+    n = serializers.IntegerField()
+    mae = serializers.FloatField(help_text="Dollars.")
+    mape = serializers.FloatField(help_text="Percent.")
+    direction_hit_rate = serializers.FloatField(allow_null=True, help_text="0-1; null for the naive model.")
+    coverage_80 = serializers.FloatField(help_text="0-1: share of actual closes inside the 80% band.")
+
+
+class AccuracyApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        window = serializers.ChoiceField(
+            choices=ACCURACY_WINDOWS, required=False, default=ACCURACY_WINDOWS[0], help_text="Trading days."
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        window = serializers.IntegerField()
+        source = serializers.ChoiceField(choices=Forecast.Kind.values, allow_null=True)
+        n = serializers.IntegerField()
+        live_n = serializers.IntegerField(help_text="Scored live forecast days paired with the naive forecast.")
+        note = serializers.CharField(allow_blank=True)
+        start = serializers.DateField(allow_null=True)
+        end = serializers.DateField(allow_null=True)
+        rmae = serializers.FloatField(allow_null=True, help_text="Champion MAE / naive MAE on the same days.")
+        champion = AccuracyMetricsOutputSerializer(allow_null=True)
+        naive = AccuracyMetricsOutputSerializer(allow_null=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return Response(self.OutputSerializer(forecast_accuracy(**filters.validated_data)).data)

@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from forecasts.exceptions import ForecastError
+from forecasts.services.prediction import forecast_next_day
+
+
+class Command(BaseCommand):
+    help = (
+        "Forecast the next trading day's gold close with the champion and the naive baseline, and store both "
+        "(a forecast already stored for that day is shown, not recomputed). Runs now, in this process; the "
+        "scheduled run is the Celery task predict_next_day."
+    )
+
+    def handle(self, *args, **options):
+        try:
+            forecasts = forecast_next_day()
+        except ForecastError as exc:
+            raise CommandError(str(exc)) from exc
+        for forecast in forecasts:
+            self.stdout.write(
+                f"{forecast.target_date.isoformat()}  {forecast.model_version}: {forecast.predicted_close:,.2f} "
+                f"(80% band {forecast.lower_80:,.2f} – {forecast.upper_80:,.2f}; "
+                f"as of {forecast.as_of_date.isoformat()} close {forecast.last_close:,.2f})"
+            )

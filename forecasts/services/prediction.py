@@ -1,0 +1,198 @@
+"""Live forecasts: the champion's and the naive baseline's forecast of the next trading day's gold close.
+
+The forecasters are loaded from the MLflow registry once per process and kept by (registered name, version):
+the champion and its naive baseline stay cached; a version that is neither any more (the champion changed)
+is dropped. `training.ml.registry` (and with it MLflow and TensorFlow) is imported only when a forecaster is
+loaded, so the web process never imports them unless it has to compute a forecast inline (no broker).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from forecasts.calendar import next_trading_day
+from forecasts.exceptions import ForecastError, ForecastNotReady
+from forecasts.models import Forecast
+from forecasts.selectors.prices import price_closes_frame
+from training.models import ModelVersion
+from training.selectors import model_version_champion, model_version_naive_baseline
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+# How long POST /api/predict/ waits for a worker to compute a missing forecast (seconds); a
+# PREDICT_WAIT_SECONDS setting overrides it.
+PREDICT_WAIT_SECONDS = 30
+
+_forecasters: dict[tuple[str, int], object] = {}
+_forecasters_lock = threading.Lock()
+
+
+def _registry_load(model_uri: str):
+    """Load a forecaster from the MLflow registry. The only import of `training.ml.registry` in this app."""
+    from training.ml.registry import load_forecaster
+
+    return load_forecaster(model_uri, tracking_uri=settings.MLFLOW_TRACKING_URI)
+
+
+def forecaster_get(*, model_version: ModelVersion, keep: set[tuple[str, int]] | None = None):
+    """The model version's forecaster, loaded on first use and cached for the life of the process.
+
+    `keep` names the versions worth caching (default: just this one); any other cached version is dropped.
+    """
+    key = (model_version.registered_name, model_version.version)
+    keep = {key} if keep is None else keep | {key}
+    with _forecasters_lock:
+        for stale in set(_forecasters) - keep:
+            logger.info("Dropping forecaster %s v%s from the cache", *stale)
+            del _forecasters[stale]
+        forecaster = _forecasters.get(key)
+        if forecaster is None:
+            logger.info("Loading forecaster %s", model_version.model_uri)
+            forecaster = _registry_load(model_version.model_uri)
+            _forecasters[key] = forecaster
+    return forecaster
+
+
+def forecasters_clear() -> None:
+    """Forget every cached forecaster (tests; a worker otherwise keeps them until the champion changes)."""
+    with _forecasters_lock:
+        _forecasters.clear()
+
+
+def forecast_versions() -> list[ModelVersion]:
+    """The versions a prediction run forecasts with: the champion, then its naive baseline (once, if different).
+
+    Raises ForecastNotReady when there is no champion.
+    """
+    champion = model_version_champion()
+    if champion is None:
+        raise ForecastNotReady("There is no champion model yet; run `manage.py train` first.")
+    if champion.architecture == ModelVersion.Architecture.NAIVE:
+        return [champion]
+    naive = model_version_naive_baseline(champion=champion)
+    if naive is None:
+        logger.warning("No naive model version exists; storing the champion's forecast alone.")
+        return [champion]
+    return [champion, naive]
+
+
+def forecast_target(*, closes: pd.DataFrame) -> tuple[dt.date, dt.date]:
+    """(as-of date, target date): the last day with both closes, and the trading day after it."""
+    if closes.empty:
+        raise ForecastNotReady("There are no days with both a gold and an S&P 500 close; import or fetch prices first.")
+    as_of = closes.index[-1].date()
+    return as_of, next_trading_day(as_of)
+
+
+def forecast_next_day() -> list[Forecast]:
+    """Store the live forecasts of the next trading day's gold close: the champion's, then the naive one's.
+
+    The target day is the trading day after the last day both closes are stored (a Friday forecasts Monday;
+    market holidays are skipped). Idempotent: a forecast already stored for a version and day is returned as
+    it is, not recomputed. Raises ForecastNotReady, saying what to do, when there is no champion, no prices
+    or too short a history for a model.
+    """
+    versions = forecast_versions()
+    closes = price_closes_frame()
+    as_of, target = forecast_target(closes=closes)
+    keep = {(v.registered_name, v.version) for v in versions}
+    forecasts = []
+    for version in versions:
+        existing = (
+            Forecast.objects.filter(model_version=version, target_date=target, kind=Forecast.Kind.LIVE)
+            .select_related("model_version")
+            .first()
+        )
+        if existing is not None:
+            forecasts.append(existing)
+            continue
+        forecasts.append(_forecast_store(version=version, closes=closes, target=target, keep=keep))
+    logger.info(
+        "Forecasts for %s (as of %s): %s",
+        target,
+        as_of,
+        ", ".join(f"{f.model_version} {f.predicted_close:.2f}" for f in forecasts),
+    )
+    return forecasts
+
+
+def _forecast_store(
+    *, version: ModelVersion, closes: pd.DataFrame, target: dt.date, keep: set[tuple[str, int]]
+) -> Forecast:
+    forecaster = forecaster_get(model_version=version, keep=keep)
+    if len(closes) < forecaster.min_history:
+        raise ForecastNotReady(
+            f"{version} needs {forecaster.min_history} days with both a gold and an S&P 500 close; "
+            f"the database has {len(closes)}. Import more history first."
+        )
+    point = forecaster.forecast(closes)
+    # Race-safe: the unique (model_version, target_date, kind) constraint makes a concurrent second insert
+    # fail, and get_or_create (which inserts inside a savepoint) then returns the row the other worker stored.
+    forecast, created = Forecast.objects.get_or_create(
+        model_version=version,
+        target_date=target,
+        kind=Forecast.Kind.LIVE,
+        defaults={
+            "as_of_date": point.as_of_date,
+            "last_close": point.last_close,
+            "predicted_return": point.predicted_return,
+            "predicted_close": point.predicted_close,
+            "lower_80": point.lower_80,
+            "upper_80": point.upper_80,
+            "lower_95": point.lower_95,
+            "upper_95": point.upper_95,
+        },
+    )
+    if created:
+        logger.info("Stored %s", forecast)
+    return forecast
+
+
+def forecast_next_day_ensure(*, wait_seconds: float | None = None) -> Forecast:
+    """The champion's live forecast for the next trading day: the stored one, or a new one made now.
+
+    Without a broker the forecasts are made here; with one, the `predict_next_day` task makes them on a
+    worker (which has the models loaded) and this waits up to `wait_seconds`. Raises ForecastNotReady when
+    the worker does not answer in time or fails.
+    """
+    champion = forecast_versions()[0]
+    as_of, target = forecast_target(closes=price_closes_frame())
+    stored = Forecast.objects.filter(model_version=champion, target_date=target, kind=Forecast.Kind.LIVE).first()
+    if stored is not None:
+        return stored
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        forecast_next_day()
+    else:
+        if wait_seconds is None:
+            wait_seconds = getattr(settings, "PREDICT_WAIT_SECONDS", PREDICT_WAIT_SECONDS)
+        _predict_on_worker(wait_seconds=wait_seconds)
+    stored = Forecast.objects.filter(model_version=champion, target_date=target, kind=Forecast.Kind.LIVE).first()
+    if stored is None:  # the champion or the data changed meanwhile
+        raise ForecastNotReady("The forecast was not stored (the champion or the data just changed); try again.")
+    return stored
+
+
+def _predict_on_worker(*, wait_seconds: float) -> None:
+    from celery.exceptions import TimeoutError as CeleryTimeoutError
+
+    from forecasts.tasks import predict_next_day
+
+    result = predict_next_day.delay()
+    try:
+        result.get(timeout=wait_seconds, propagate=True, disable_sync_subtasks=False)
+    except CeleryTimeoutError as exc:
+        raise ForecastNotReady(
+            f"No worker made the forecast within {wait_seconds:g} s; is a Celery worker running? Try again shortly."
+        ) from exc
+    except ForecastError:
+        raise
+    except Exception as exc:  # the worker's exception, rebuilt by Celery from its result
+        raise ForecastNotReady(f"The worker could not make the forecast: {exc}") from exc

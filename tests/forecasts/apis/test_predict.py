@@ -1,0 +1,157 @@
+"""POST /api/predict/: the old service's endpoint, answering from stored forecasts or making them."""
+
+import datetime as dt
+import math
+
+import pytest
+from celery.exceptions import TimeoutError as CeleryTimeoutError
+
+from forecasts import tasks
+from forecasts.models import Forecast
+from forecasts.services import prediction
+from tests.factories import ForecastFactory, ModelVersionFactory, TrainingRunFactory
+from tests.forecasts import forecasters
+from tests.forecasts.forecasters import gold_close, store_closes, trading_days
+from training.models import ModelVersion
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/predict/"
+SEED_KEYS = {"prediction", "predicted_date", "today_date", "model_name", "model_type"}
+
+
+@pytest.fixture(autouse=True)
+def registry(monkeypatch):
+    registry = forecasters.install(monkeypatch)
+    yield registry
+    prediction.forecasters_clear()
+
+
+@pytest.fixture
+def champion():
+    run = TrainingRunFactory()
+    ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run, version=1)
+    return ModelVersionFactory(
+        architecture=ModelVersion.Architecture.MLP, training_run=run, is_champion=True, version=2
+    )
+
+
+@pytest.fixture
+def closes():
+    store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 26)))  # through Friday 26 September
+
+
+def test_makes_and_stores_the_forecast_when_there_is_none_yet(api, champion, closes):
+    response = api.post(URL, {"predict_tomorrow": True}, format="json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= SEED_KEYS
+    assert body == {
+        "prediction": pytest.approx(gold_close(dt.date(2025, 9, 26)) * math.exp(forecasters.NETWORK_RETURN)),
+        "predicted_date": "2025-09-29",  # the Monday after
+        "today_date": "2025-09-26",
+        "model_name": "gold-next-day",
+        "model_type": "mlp",
+        "model_version": 2,
+        "lower_80": pytest.approx(body["prediction"] * 0.98),
+        "upper_80": pytest.approx(body["prediction"] * 1.02),
+        "lower_95": pytest.approx(body["prediction"] * 0.97),
+        "upper_95": pytest.approx(body["prediction"] * 1.03),
+    }
+    assert sorted(Forecast.objects.values_list("model_version__architecture", flat=True)) == ["mlp", "naive"]
+
+
+def test_answers_from_the_stored_forecast_without_loading_a_model(api, champion, closes, registry):
+    stored = ForecastFactory(
+        model_version=champion,
+        target_date=dt.date(2025, 9, 29),
+        as_of_date=dt.date(2025, 9, 26),
+        predicted_close=3711.0,
+        upper_80=3750.0,
+    )
+
+    body = api.post(URL, {"predict_tomorrow": True}, format="json").json()
+
+    assert (body["prediction"], body["predicted_date"], body["upper_80"]) == (3711.0, "2025-09-29", 3750.0)
+    assert registry.loaded == []
+    assert Forecast.objects.get() == stored
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({}, "This field is required."),
+        ({"predict_tomorrow": False}, "Set predict_tomorrow to true to get the next day's forecast."),
+        ({"predict_tomorrow": "perhaps"}, "Must be a valid boolean."),
+    ],
+)
+def test_predict_tomorrow_must_be_true(api, champion, closes, payload, message):
+    response = api.post(URL, payload, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"predict_tomorrow": [message]}
+    assert not Forecast.objects.exists()
+
+
+def test_without_a_champion_it_says_to_train_first(api, closes):
+    response = api.post(URL, {"predict_tomorrow": True}, format="json")
+    assert response.status_code == 503
+    assert "manage.py train" in response.json()["detail"]
+
+
+def test_without_prices_it_says_to_load_them(api, champion):
+    response = api.post(URL, {"predict_tomorrow": True}, format="json")
+    assert response.status_code == 503
+    assert "import or fetch prices" in response.json()["detail"]
+
+
+class FakeAsyncResult:
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def get(self, timeout, **kwargs):
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome()
+
+
+def test_with_a_broker_a_worker_makes_the_forecast(api, champion, closes, settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    dispatched = []
+
+    def delay():
+        dispatched.append("predict_next_day")
+        return FakeAsyncResult(lambda: [f.pk for f in prediction.forecast_next_day()])  # as the worker would
+
+    monkeypatch.setattr(tasks.predict_next_day, "delay", delay)
+
+    response = api.post(URL, {"predict_tomorrow": True}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["predicted_date"] == "2025-09-29"
+    assert dispatched == ["predict_next_day"]
+
+
+def test_when_no_worker_answers_in_time_it_says_so(api, champion, closes, settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.PREDICT_WAIT_SECONDS = 0.5
+    monkeypatch.setattr(tasks.predict_next_day, "delay", lambda: FakeAsyncResult(CeleryTimeoutError()))
+
+    response = api.post(URL, {"predict_tomorrow": True}, format="json")
+
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("No worker made the forecast within 0.5 s")
+    assert not Forecast.objects.exists()
+
+
+def test_a_worker_failure_is_reported(api, champion, closes, settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(tasks.predict_next_day, "delay", lambda: FakeAsyncResult(RuntimeError("out of memory")))
+
+    response = api.post(URL, {"predict_tomorrow": True}, format="json")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "The worker could not make the forecast: out of memory",
+        "code": "forecast_not_ready",
+    }

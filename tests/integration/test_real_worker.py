@@ -1,0 +1,178 @@
+"""The daily chain through a real broker and a real Celery worker process, against the test database.
+
+Needs PostgreSQL (DATABASE_URL) and a broker (CELERY_BROKER_URL): skipped without them, failed instead when
+GOLDSITE_REQUIRE_SERVICES=1 (CI). The worker is `celery -A tests.integration.worker_app`, goldsite's app with
+Yahoo and the model registry replaced (see that module); the test dispatches `run_daily_pipeline` through the
+broker, the worker runs it and the fetch → score → predict chain it sends, and the forecasts appear here.
+"""
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from kombu import Connection
+
+from forecasts import tasks
+from forecasts.calendar import last_completed_trading_day, next_trading_day
+from forecasts.models import Forecast, PriceBar
+from goldsite.celery import app as celery_app
+from tests.conftest import require_services
+from tests.factories import ForecastFactory, ModelVersionFactory, TrainingRunFactory
+from tests.forecasts.forecasters import gold_close, store_closes, trading_days
+from training.models import ModelVersion
+
+pytestmark = [pytest.mark.slow, pytest.mark.services]
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+WORKER_START_SECONDS = 60
+CHAIN_SECONDS = 60
+PIPELINE_TASKS = (
+    "forecasts.run_daily_pipeline",
+    "forecasts.fetch_market_data",
+    "forecasts.score_forecasts",
+    "forecasts.predict_next_day",
+)
+
+
+@pytest.fixture
+def broker_url() -> str:
+    missing = []
+    if not django_settings.REAL_CELERY_BROKER_URL:
+        missing.append("CELERY_BROKER_URL")
+    if connection.vendor != "postgresql":
+        missing.append("DATABASE_URL (PostgreSQL)")
+    if missing:
+        message = f"a real worker needs {' and '.join(missing)}"
+        if require_services():
+            pytest.fail(f"GOLDSITE_REQUIRE_SERVICES=1 but {message}")
+        pytest.skip(message)
+    return django_settings.REAL_CELERY_BROKER_URL
+
+
+def worker_database_url() -> str:
+    """A URL of the database pytest-django created for this run, for the worker to use."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker(*, broker_url: str, log: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "goldsite.settings.base",
+        "DATABASE_URL": worker_database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_RESULT_BACKEND": broker_url,
+        "MLFLOW_TRACKING_URI": django_settings.MLFLOW_TRACKING_URI,
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "tests.integration.worker_app",
+        "worker",
+        "-Q",
+        "default,training",
+        "--pool",
+        "solo",
+        "-l",
+        "info",
+        "-n",
+        f"goldsite-test-{uuid.uuid4().hex[:8]}@%h",
+        "--purge",  # drop messages a previous, interrupted run may have left in the queues
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_for(condition, *, seconds: float, worker: subprocess.Popen, log: Path, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if worker.poll() is not None:
+            pytest.fail(f"The worker exited ({worker.returncode}) before {what}:\n{log.read_text()}")
+        time.sleep(0.5)
+    pytest.fail(f"Timed out after {seconds} s waiting for {what}. Worker log:\n{log.read_text()}")
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+
+
+def test_the_daily_chain_runs_on_a_real_worker(transactional_db, broker_url, settings, monkeypatch, tmp_path):
+    run = TrainingRunFactory()
+    naive = ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run)
+    champion = ModelVersionFactory(architecture=ModelVersion.Architecture.MLP, training_run=run, is_champion=True)
+    newest = last_completed_trading_day()
+    store_closes(trading_days(newest - dt.timedelta(days=60), newest - dt.timedelta(days=14)))
+    scored_by_the_chain = trading_days(newest - dt.timedelta(days=10), newest)[0]
+    pending = ForecastFactory(
+        model_version=champion,
+        target_date=scored_by_the_chain,
+        predicted_close=2000.0,
+        lower_80=1900.0,
+        upper_80=2100.0,
+        lower_95=1800.0,
+        upper_95=2200.0,
+    )
+    target = next_trading_day(newest)
+
+    log = tmp_path / "worker.log"
+    worker = start_worker(broker_url=broker_url, log=log)
+    try:
+        wait_for(
+            lambda: b"ready." in log.read_bytes(),
+            seconds=WORKER_START_SECONDS,
+            worker=worker,
+            log=log,
+            what="the worker to be ready",
+        )
+
+        # Not eagerly: apply_async publishes to the real broker, where the worker picks the task up.
+        settings.CELERY_TASK_ALWAYS_EAGER = False
+        monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+        with Connection(broker_url) as broker:
+            tasks.run_daily_pipeline.apply_async(producer=broker.Producer())
+
+        wait_for(
+            lambda: Forecast.objects.live().filter(target_date=target).count() == 2,
+            seconds=CHAIN_SECONDS,
+            worker=worker,
+            log=log,
+            what=f"the champion's and the naive forecast of {target}",
+        )
+    finally:
+        stop_worker(worker)
+
+    stored = Forecast.objects.live().filter(target_date=target)
+    assert {f.model_version for f in stored} == {champion, naive}
+    assert {f.as_of_date for f in stored} == {newest}
+    assert PriceBar.objects.filter(symbol="^GSPC").latest("date").date == newest  # fetched by the worker
+    pending.refresh_from_db()
+    assert pending.actual_close == gold_close(scored_by_the_chain)  # scored by the worker
+    output = log.read_text()
+    for task in PIPELINE_TASKS:
+        assert re.search(rf"Task {re.escape(task)}\[[^\]]+\] succeeded", output), output

@@ -1,0 +1,181 @@
+"""Model versions and training runs over the token API: anyone signed in reads, staff promote and start runs."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import ModelVersionFactory, StaffUserFactory, TrainingRunFactory, UserFactory
+from training.models import ChampionChange, ModelVersion, TrainingRun
+from training.services import runs
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def anonymous():
+    return APIClient()
+
+
+@pytest.fixture
+def api():
+    return client_for(UserFactory())
+
+
+@pytest.fixture
+def staff_user():
+    return StaffUserFactory()
+
+
+@pytest.fixture
+def staff_api(staff_user):
+    return client_for(staff_user)
+
+
+@pytest.fixture
+def aliases(monkeypatch):
+    """Record MLflow alias moves instead of making them."""
+    moved = []
+
+    def set_alias(*, tracking_uri, name, alias, version):
+        moved.append((name, alias, version))
+
+    monkeypatch.setattr("training.ml.registry.set_alias", set_alias)
+    return moved
+
+
+@pytest.fixture
+def not_executed(monkeypatch):
+    """Queue runs without executing them."""
+    queued = []
+    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: queued.append(run.pk))
+    return queued
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/api/models/"),
+        ("get", "/api/models/1/"),
+        ("post", "/api/models/1/promote/"),
+        ("get", "/api/training-runs/"),
+        ("post", "/api/training-runs/"),
+        ("get", "/api/training-runs/1/"),
+    ],
+)
+def test_every_endpoint_needs_a_token(anonymous, method, url):
+    assert getattr(anonymous, method)(url).status_code == 401
+
+
+class TestModelVersions:
+    def test_lists_versions_newest_first_filtered_by_architecture(self, api):
+        ModelVersionFactory(architecture="naive", version=1)
+        mlp = ModelVersionFactory(architecture="mlp", version=2, is_champion=True)
+
+        body = api.get("/api/models/").json()
+        assert [v["version"] for v in body["results"]] == [2, 1]
+
+        only_mlp = api.get("/api/models/", {"architecture": "mlp"}).json()
+        assert [v["id"] for v in only_mlp["results"]] == [mlp.pk]
+        assert only_mlp["results"][0]["model_uri"] == "models:/gold-next-day/2"
+        assert only_mlp["results"][0]["is_champion"] is True
+
+    def test_an_unknown_architecture_is_refused(self, api):
+        response = api.get("/api/models/", {"architecture": "transformer"})
+        assert response.status_code == 400
+        assert list(response.json()) == ["architecture"]
+
+    def test_shows_one_version(self, api):
+        version = ModelVersionFactory(architecture="lstm")
+        body = api.get(f"/api/models/{version.pk}/").json()
+        assert (body["id"], body["architecture"], body["validation_metrics"]["mae"]) == (version.pk, "lstm", 20.0)
+        assert api.get("/api/models/999/").status_code == 404
+
+
+class TestPromotion:
+    def test_staff_promote_a_version_to_champion(self, staff_api, staff_user, aliases):
+        old = ModelVersionFactory(is_champion=True)
+        new = ModelVersionFactory(architecture="cnn")
+
+        response = staff_api.post(f"/api/models/{new.pk}/promote/", {"reason": "lower MAE"}, format="json")
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "from_version": old.pk,
+            "to_version": new.pk,
+            "actor": staff_user.username,
+            "reason": "lower MAE",
+            "changed_at": response.json()["changed_at"],
+        }
+        assert list(ModelVersion.objects.filter(is_champion=True)) == [new]
+        assert aliases == [(new.registered_name, "champion", new.version)]
+
+    def test_a_non_staff_user_may_not_promote(self, api, aliases):
+        version = ModelVersionFactory()
+        response = api.post(f"/api/models/{version.pk}/promote/", {}, format="json")
+        assert response.status_code == 403
+        assert not ChampionChange.objects.exists()
+        assert aliases == []
+
+    def test_promoting_the_champion_again_is_refused(self, staff_api, aliases):
+        champion = ModelVersionFactory(is_champion=True)
+        response = staff_api.post(f"/api/models/{champion.pk}/promote/", {}, format="json")
+        assert response.status_code == 400
+        assert "already the champion" in response.json()["detail"]
+
+    def test_an_unknown_version_is_404(self, staff_api, aliases):
+        assert staff_api.post("/api/models/999/promote/", {}, format="json").status_code == 404
+
+
+class TestTrainingRuns:
+    def test_staff_start_a_run_which_is_accepted(self, staff_api, staff_user, not_executed):
+        response = staff_api.post(
+            "/api/training-runs/", {"kind": "tune", "trials": 3, "architectures": ["lstm", "mlp"]}, format="json"
+        )
+
+        assert response.status_code == 202
+        body = response.json()
+        assert (body["kind"], body["status"], body["started_by"]) == ("tune", "queued", staff_user.username)
+        assert body["params"]["architectures"] == ["mlp", "lstm"]
+        assert not_executed == [body["id"]]
+
+    def test_a_second_run_while_one_is_active_is_a_conflict(self, staff_api, not_executed):
+        active = TrainingRunFactory(status=TrainingRun.Status.RUNNING)
+
+        response = staff_api.post("/api/training-runs/", {"kind": "train"}, format="json")
+
+        assert response.status_code == 409
+        assert response.json()["code"] == "training_run_active"
+        assert f"#{active.pk}" in response.json()["detail"]
+        assert not_executed == []
+
+    @pytest.mark.parametrize(
+        ("payload", "field"),
+        [
+            ({}, "kind"),
+            ({"kind": "bake"}, "kind"),
+            ({"kind": "tune", "trials": 0}, "trials"),
+            ({"kind": "tune", "architectures": ["transformer"]}, "architectures"),
+            ({"kind": "tune", "architectures": []}, "architectures"),
+            ({"kind": "train", "test_days": 5}, "test_days"),
+        ],
+    )
+    def test_bad_requests_are_refused_per_field(self, staff_api, not_executed, payload, field):
+        response = staff_api.post("/api/training-runs/", payload, format="json")
+        assert response.status_code == 400
+        assert field in response.json()
+        assert not TrainingRun.objects.exists()
+
+    def test_a_non_staff_user_may_list_but_not_start_runs(self, api, not_executed):
+        run = TrainingRunFactory()
+
+        assert api.post("/api/training-runs/", {"kind": "train"}, format="json").status_code == 403
+        body = api.get("/api/training-runs/").json()
+        assert [r["id"] for r in body["results"]] == [run.pk]
+        assert api.get(f"/api/training-runs/{run.pk}/").json()["status"] == "succeeded"
+        assert not_executed == []

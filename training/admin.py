@@ -1,0 +1,110 @@
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+
+from goldsite.errors import GoldsiteError
+from training.models import ChampionChange, ModelVersion, TrainingRun
+from training.services.promotion import model_version_promote
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History is written by services, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _metric(metrics: dict, key: str, spec: str) -> str:
+    value = metrics.get(key)
+    return "—" if value is None else format(value, spec)
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "architecture",
+        "is_champion",
+        "validation_mae",
+        "test_mae",
+        "test_mape",
+        "test_rmae",
+        "test_coverage_80",
+        "data_end",
+        "created_at",
+    ]
+    list_filter = ["architecture", "is_champion", "registered_name"]
+    readonly_fields = [f.name for f in ModelVersion._meta.fields]
+    actions = ["promote_to_champion"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="val MAE")
+    def validation_mae(self, obj):
+        return _metric(obj.validation_metrics, "mae", ".2f")
+
+    @admin.display(description="test MAE")
+    def test_mae(self, obj):
+        return _metric(obj.test_metrics, "mae", ".2f")
+
+    @admin.display(description="test MAPE %")
+    def test_mape(self, obj):
+        return _metric(obj.test_metrics, "mape", ".3f")
+
+    @admin.display(description="test rMAE")
+    def test_rmae(self, obj):
+        return _metric(obj.test_metrics, "rmae", ".3f")
+
+    @admin.display(description="test 80% coverage")
+    def test_coverage_80(self, obj):
+        return _metric(obj.test_metrics, "coverage_80", ".1%")
+
+    @admin.action(description="Promote to champion", permissions=["change"])
+    def promote_to_champion(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one model version to promote.", messages.ERROR)
+            return None
+        version = queryset.get()
+        if request.POST.get("confirmed") == "yes":
+            try:
+                model_version_promote(
+                    model_version=version, user=request.user, reason=request.POST.get("reason", "Promoted in admin")
+                )
+            except GoldsiteError as exc:
+                self.message_user(request, f"Promotion failed: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{version} is now the champion.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Promote to champion?",
+            "version": version,
+            "current": ModelVersion.objects.filter(is_champion=True).first(),
+            "opts": self.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "queryset": queryset,
+        }
+        return TemplateResponse(request, "admin/training/modelversion/promote_confirmation.html", context)
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "status", "progress", "message", "started_by", "created_at", "finished_at"]
+    list_filter = ["kind", "status"]
+    readonly_fields = [f.name for f in TrainingRun._meta.fields]
+
+
+@admin.register(ChampionChange)
+class ChampionChangeAdmin(ReadOnlyAdmin):
+    list_display = ["changed_at", "from_version", "to_version", "actor", "reason"]
+    readonly_fields = [f.name for f in ChampionChange._meta.fields]

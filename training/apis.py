@@ -1,0 +1,149 @@
+"""Token API for model versions and training runs: one APIView per operation."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import get_object_or_404
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from training.models import ModelVersion, TrainingRun
+from training.selectors import model_version_list, training_run_list
+from training.services.promotion import model_version_promote
+from training.services.runs import NETWORK_ARCHITECTURES, training_run_start
+
+
+class ModelVersionOutputSerializer(serializers.ModelSerializer):
+    model_uri = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "registered_name",
+            "version",
+            "model_uri",
+            "run_id",
+            "architecture",
+            "is_champion",
+            "hyperparameters",
+            "validation_metrics",
+            "test_metrics",
+            "feature_config",
+            "data_start",
+            "data_end",
+            "validation_start",
+            "test_start",
+            "training_run",
+            "created_at",
+        ]
+
+
+class ChampionChangeOutputSerializer(serializers.Serializer):
+    from_version = serializers.IntegerField(source="from_version_id", allow_null=True)
+    to_version = serializers.IntegerField(source="to_version_id")
+    actor = serializers.CharField()
+    reason = serializers.CharField()
+    changed_at = serializers.DateTimeField()
+
+
+class TrainingRunOutputSerializer(serializers.ModelSerializer):
+    started_by = serializers.CharField(source="started_by.username", allow_null=True, default=None)
+    model_versions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress",
+            "message",
+            "error",
+            "params",
+            "started_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "model_versions",
+        ]
+
+
+class ModelVersionListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        architecture = serializers.ChoiceField(choices=ModelVersion.Architecture.choices, required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=ModelVersionOutputSerializer(many=True))
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(model_version_list(**filters.validated_data), request, view=self)
+        return paginator.get_paginated_response(ModelVersionOutputSerializer(page, many=True).data)
+
+
+class ModelVersionDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ModelVersionOutputSerializer)
+    def get(self, request, version_id: int):
+        version = get_object_or_404(ModelVersion, pk=version_id)
+        return Response(ModelVersionOutputSerializer(version).data)
+
+
+class ModelVersionPromoteApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500, required=False, default="Promoted through the API")
+
+    @extend_schema(request=InputSerializer, responses=ChampionChangeOutputSerializer)
+    def post(self, request, version_id: int):
+        version = get_object_or_404(ModelVersion, pk=version_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change = model_version_promote(model_version=version, user=request.user, reason=data.validated_data["reason"])
+        return Response(ChampionChangeOutputSerializer(change).data)
+
+
+class TrainingRunListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=TrainingRun.Kind.choices)
+        trials = serializers.IntegerField(min_value=1, max_value=500, required=False)
+        architectures = serializers.ListField(
+            child=serializers.ChoiceField(choices=NETWORK_ARCHITECTURES), required=False, allow_empty=False
+        )
+        test_days = serializers.IntegerField(min_value=20, max_value=2000, required=False)
+        promote = serializers.BooleanField(required=False, default=True)
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAdminUser()]
+        return super().get_permissions()
+
+    @extend_schema(responses=TrainingRunOutputSerializer(many=True))
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(training_run_list().prefetch_related("model_versions"), request, self)
+        return paginator.get_paginated_response(TrainingRunOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={202: TrainingRunOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = training_run_start(**data.validated_data, user=request.user)
+        return Response(TrainingRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TrainingRunDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=TrainingRunOutputSerializer)
+    def get(self, request, run_id: int):
+        run = get_object_or_404(TrainingRun.objects.select_related("started_by"), pk=run_id)
+        return Response(TrainingRunOutputSerializer(run).data)

@@ -1,0 +1,107 @@
+"""`manage.py train`: tune (or refit) every architecture, register them, pick the champion, print a table."""
+
+import logging
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from goldsite.errors import GoldsiteError
+from training.models import TrainingRun
+from training.selectors import model_version_run_candidates
+from training.services.runs import NETWORK_ARCHITECTURES, training_run_start
+
+
+class Command(BaseCommand):
+    help = (
+        "Train MLP, CNN and LSTM candidates (plus the naive baseline) on the stored bars, register each in "
+        "MLflow, and make the one with the lowest validation MAE the champion."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--trials", type=int, default=None, help="hyperopt trials per architecture (0: refit)")
+        parser.add_argument(
+            "--architectures",
+            default=",".join(NETWORK_ARCHITECTURES),
+            help="comma-separated subset of mlp,cnn,lstm (naive is always a candidate)",
+        )
+        parser.add_argument("--test-days", type=int, default=None, help="trading days in the test window")
+        parser.add_argument("--no-promote", action="store_true", help="register the candidates, move no alias")
+        parser.add_argument("--wait", type=int, default=6 * 60 * 60, help="seconds to wait for a worker")
+
+    def handle(self, *args, **options):
+        architectures = [a.strip() for a in options["architectures"].split(",") if a.strip()]
+        trials = options["trials"]
+        kind = TrainingRun.Kind.TRAIN if trials == 0 else TrainingRun.Kind.TUNE
+        progress_handler = _ProgressHandler(self.stdout)
+        loggers = [logging.getLogger(name) for name in ("training.services.runs", "training.ml")]
+        for log in loggers:
+            log.addHandler(progress_handler)
+        try:
+            run = training_run_start(
+                kind=kind,
+                trials=trials,
+                architectures=architectures,
+                test_days=options["test_days"],
+                promote=not options["no_promote"],
+                inline=True,
+            )
+            run = self._wait(run, timeout=options["wait"])
+        except GoldsiteError as exc:
+            raise CommandError(str(exc)) from exc
+        except Exception as exc:  # an eager run re-raises what failed; the run row already records it
+            failed = TrainingRun.objects.filter(status=TrainingRun.Status.FAILED).order_by("-id").first()
+            raise CommandError(failed.error if failed else str(exc)) from exc
+        finally:
+            for log in loggers:
+                log.removeHandler(progress_handler)
+        if run.status != TrainingRun.Status.SUCCEEDED:
+            raise CommandError(f"Training run #{run.pk} {run.status}: {run.error or run.message}")
+        self.stdout.write(self.style.SUCCESS(f"Training run #{run.pk} succeeded. {run.message}"))
+        self.stdout.write(render_candidate_table(model_version_run_candidates(run=run)))
+
+    def _wait(self, run: TrainingRun, *, timeout: int) -> TrainingRun:
+        """With a broker the run happens on a worker: follow its progress until it ends."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while run.is_active:
+            if time.monotonic() > deadline:
+                raise CommandError(f"Training run #{run.pk} still {run.status} after {timeout} s.")
+            if (run.progress, run.message) != last:
+                self.stdout.write(f"[{run.progress:3d}%] {run.message}")
+                last = (run.progress, run.message)
+            time.sleep(2)
+            run.refresh_from_db()
+        return run
+
+
+class _ProgressHandler(logging.Handler):
+    def __init__(self, stream):
+        super().__init__(level=logging.INFO)
+        self.stream = stream
+
+    def emit(self, record):
+        self.stream.write(f"  {record.getMessage()}")
+
+
+def _fmt(value, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def render_candidate_table(versions) -> str:
+    """The candidates side by side: validation decides, test reports."""
+    header = (
+        f"{'candidate':<22} {'val MAE':>9} {'test MAE':>9} {'test MAPE':>9} {'test rMAE':>9} "
+        f"{'dir. acc':>8} {'cov 80%':>8}  champion"
+    )
+    lines = [header, "-" * len(header)]
+    for v in versions:
+        val, test = v.validation_metrics, v.test_metrics
+        lines.append(
+            f"{f'{v.architecture} v{v.version}':<22} {_fmt(val.get('mae'), '9.2f')} {_fmt(test.get('mae'), '9.2f')} "
+            f"{_fmt(test.get('mape'), '8.3f')}% {_fmt(test.get('rmae'), '9.3f')} "
+            f"{_fmt(test.get('directional_accuracy'), '8.1%')} {_fmt(test.get('coverage_80'), '8.1%')}  "
+            f"{'*' if v.is_champion else ''}"
+        )
+    return "\n".join(lines)
+
+

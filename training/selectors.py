@@ -1,0 +1,46 @@
+"""Reads of model versions, training runs and champion history, shared by pages, the API and the admin."""
+
+from django.db.models import QuerySet
+
+from training.models import ChampionChange, ModelVersion, TrainingRun
+
+
+def model_version_list(*, architecture: str | None = None) -> QuerySet[ModelVersion]:
+    versions = ModelVersion.objects.select_related("training_run")
+    if architecture:
+        versions = versions.filter(architecture=architecture)
+    return versions.order_by("-created_at", "-version")
+
+
+def model_version_champion() -> ModelVersion | None:
+    return ModelVersion.objects.filter(is_champion=True).first()
+
+
+def model_version_naive_baseline(*, champion: ModelVersion | None = None) -> ModelVersion | None:
+    """The naive version to compare the champion with: from the champion's own run when it has one."""
+    naive = ModelVersion.objects.filter(architecture=ModelVersion.Architecture.NAIVE)
+    if champion is not None and champion.training_run_id is not None:
+        same_run = naive.filter(training_run_id=champion.training_run_id).first()
+        if same_run is not None:
+            return same_run
+    return naive.order_by("-created_at", "-version").first()
+
+
+def model_version_run_candidates(*, run: TrainingRun) -> list[ModelVersion]:
+    """A run's candidates in the order the champion tie-break uses: naive, MLP, CNN, LSTM."""
+    order = {arch: i for i, arch in enumerate(ModelVersion.Architecture.values)}
+    return sorted(run.model_versions.all(), key=lambda v: order.get(v.architecture, 99))
+
+
+def training_run_list() -> QuerySet[TrainingRun]:
+    return TrainingRun.objects.select_related("started_by").order_by("-created_at", "-id")
+
+
+def training_run_active() -> TrainingRun | None:
+    return TrainingRun.objects.filter(status__in=TrainingRun.ACTIVE_STATUSES).first()
+
+
+def champion_change_list() -> QuerySet[ChampionChange]:
+    return ChampionChange.objects.select_related("from_version", "to_version", "changed_by").order_by(
+        "-changed_at", "-id"
+    )
