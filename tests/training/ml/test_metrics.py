@@ -1,0 +1,65 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+from training.ml.metrics import METRIC_NAMES, directional_accuracy, window_metrics
+
+LAST = np.array([100.0, 101.0, 102.0, 103.0])
+ACTUAL = np.array([101.0, 100.0, 104.0, 103.0])
+NO_BAND = {"80": 0.0, "95": 0.0}
+
+
+def test_naive_scores_rmae_one_and_has_no_direction():
+    metrics = window_metrics(last_close=LAST, actual_close=ACTUAL, predicted_return=np.zeros(4), quantiles=NO_BAND)
+    assert metrics["naive_mae"] == pytest.approx((1 + 1 + 2 + 0) / 4)
+    assert metrics["mae"] == metrics["naive_mae"]
+    assert metrics["rmae"] == 1.0
+    assert metrics["directional_accuracy"] is None
+    assert metrics["rmse"] == pytest.approx(math.sqrt((1 + 1 + 4 + 0) / 4))
+    assert metrics["mape"] == pytest.approx(100 * np.mean([1 / 101, 1 / 100, 2 / 104, 0]))
+    assert metrics["n"] == 4
+
+
+def test_hand_computed_model():
+    predicted_close = np.array([100.5, 100.0, 103.0, 104.0])
+    predicted_return = np.log(predicted_close / LAST)
+    metrics = window_metrics(last_close=LAST, actual_close=ACTUAL, predicted_return=predicted_return, quantiles=NO_BAND)
+    errors = ACTUAL - predicted_close  # 0.5, 0, 1, -1
+    assert metrics["mae"] == pytest.approx(2.5 / 4)
+    assert metrics["rmse"] == pytest.approx(math.sqrt(2.25 / 4))
+    assert metrics["rmae"] == pytest.approx((2.5 / 4) / 1.0)
+    ss_tot = np.sum((ACTUAL - ACTUAL.mean()) ** 2)
+    assert metrics["r2"] == pytest.approx(1 - np.sum(errors**2) / ss_tot)
+    actual_return = np.log(ACTUAL / LAST)
+    expected_r2_return = 1 - np.sum((actual_return - predicted_return) ** 2) / np.sum(
+        (actual_return - actual_return.mean()) ** 2
+    )
+    assert metrics["r2_return"] == pytest.approx(expected_r2_return)
+    # signs: predicted +,-,+,+ vs actual +,-,+,0
+    assert metrics["directional_accuracy"] == pytest.approx(3 / 4)
+
+
+def test_directional_accuracy():
+    assert directional_accuracy(np.array([0.01, -0.02, 0.03]), np.array([0.001, 0.002, 0.0])) == pytest.approx(1 / 3)
+    assert directional_accuracy(np.array([0.01, -0.02]), np.zeros(2)) is None
+
+
+def test_coverage_and_width_of_the_bands():
+    quantiles = {"80": 0.005, "95": 0.015}
+    metrics = window_metrics(last_close=LAST, actual_close=ACTUAL, predicted_return=np.zeros(4), quantiles=quantiles)
+    # |log(actual / last)| = 0.00995, 0.00995, 0.0194, 0: inside 0.5% once, inside 1.5% three times
+    assert metrics["coverage_80"] == 0.25
+    assert metrics["coverage_95"] == 0.75
+    assert metrics["width_80"] == pytest.approx(np.mean(LAST * (np.exp(0.005) - np.exp(-0.005))))
+    assert metrics["width_95"] > metrics["width_80"]
+
+
+def test_metrics_are_json_serializable_and_complete():
+    metrics = window_metrics(
+        last_close=LAST, actual_close=ACTUAL, predicted_return=np.full(4, 0.001), quantiles=NO_BAND
+    )
+    assert tuple(metrics) == METRIC_NAMES
+    assert all(value is None or type(value) in (float, int) for value in metrics.values())
+    json.dumps(metrics)
