@@ -197,6 +197,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "alembic": {"level": "WARNING"},
         "mlflow": {"level": "WARNING"},
+        "hyperopt": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},  # a task's INFO line dumps its whole return value
     },
 }
 TRAINING_QUEUE_TIMEOUT = env.int("TRAINING_QUEUE_TIMEOUT", default=60 * 60)  # seconds

@@ -32,10 +32,16 @@ class Command(BaseCommand):
         architectures = [a.strip() for a in options["architectures"].split(",") if a.strip()]
         trials = options["trials"]
         kind = TrainingRun.Kind.TRAIN if trials == 0 else TrainingRun.Kind.TUNE
+        # Progress lines come from the run's own log records; the rest of the logging stays out of the table.
+        progress_log = logging.getLogger("training.services.runs")
         progress_handler = _ProgressHandler(self.stdout)
-        loggers = [logging.getLogger(name) for name in ("training.services.runs", "training.ml")]
-        for log in loggers:
-            log.addHandler(progress_handler)
+        saved = progress_log.level, progress_log.propagate
+        ml_log = logging.getLogger("training.ml")  # its messages reach us through the run's progress lines
+        saved_ml_level = ml_log.level
+        ml_log.setLevel(logging.WARNING)
+        progress_log.addHandler(progress_handler)
+        progress_log.setLevel(logging.INFO)
+        progress_log.propagate = False
         try:
             run = training_run_start(
                 kind=kind,
@@ -52,8 +58,9 @@ class Command(BaseCommand):
             failed = TrainingRun.objects.filter(status=TrainingRun.Status.FAILED).order_by("-id").first()
             raise CommandError(failed.error if failed else str(exc)) from exc
         finally:
-            for log in loggers:
-                log.removeHandler(progress_handler)
+            progress_log.removeHandler(progress_handler)
+            progress_log.level, progress_log.propagate = saved
+            ml_log.setLevel(saved_ml_level)
         if run.status != TrainingRun.Status.SUCCEEDED:
             raise CommandError(f"Training run #{run.pk} {run.status}: {run.error or run.message}")
         self.stdout.write(self.style.SUCCESS(f"Training run #{run.pk} succeeded. {run.message}"))
@@ -84,7 +91,8 @@ class _ProgressHandler(logging.Handler):
 
 
 def _fmt(value, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
+    width = int("".join(c for c in spec.split(".")[0] if c.isdigit()) or 0)
+    return "—".rjust(width) if value is None else format(value, spec)
 
 
 def render_candidate_table(versions) -> str:
@@ -103,5 +111,3 @@ def render_candidate_table(versions) -> str:
             f"{'*' if v.is_champion else ''}"
         )
     return "\n".join(lines)
-
-
