@@ -4,12 +4,9 @@ Signing in is Django's `LoginView` (mounted in `forecasts/urls.py`); django-axes
 sign-in with `registration/locked_out.html`.
 """
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LogoutView
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,34 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
-logger = logging.getLogger(__name__)
-
-# --- Token logic. Private for now; it moves to forecasts/services (and a selector) later. ---------------
-
-
-def _api_token_get(*, user) -> Token | None:
-    """The user's token, or None. Never creates one."""
-    return Token.objects.filter(user=user).first()
-
-
-def _api_token_get_or_create(*, user) -> tuple[Token, bool]:
-    """The user's token, created if missing; (token, created)."""
-    token, created = Token.objects.get_or_create(user=user)
-    if created:
-        logger.info("API token created for user id=%s", user.pk)
-    return token, created
-
-
-@transaction.atomic
-def _api_token_regenerate(*, user) -> Token:
-    """Replace the user's token with a new one; the old key stops working at once."""
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
-    logger.info("API token regenerated for user id=%s", user.pk)
-    return token
-
-
-# --- Views ------------------------------------------------------------------------------------------
+from forecasts.services import api_tokens
 
 
 def _curl_example(request: HttpRequest, token: Token) -> str:
@@ -58,14 +28,14 @@ def _curl_example(request: HttpRequest, token: Token) -> str:
 def api_token(request: HttpRequest) -> HttpResponse:
     """GET shows the token (creating nothing); POST creates it when the user has none."""
     if request.method == "POST":
-        _token, created = _api_token_get_or_create(user=request.user)
+        _token, created = api_tokens.api_token_get_or_create(user=request.user)
         if created:
             messages.success(request, "Your API token is ready.")
         else:
             messages.info(request, "You already have an API token; it is unchanged.")
         return redirect("api-token")
 
-    token = _api_token_get(user=request.user)
+    token = api_tokens.api_token_get(user=request.user)
     context = {"token": token, "curl_example": _curl_example(request, token) if token else ""}
     return render(request, "account/api_token.html", context)
 
@@ -76,11 +46,11 @@ def api_token(request: HttpRequest) -> HttpResponse:
 def api_token_regenerate(request: HttpRequest) -> HttpResponse:
     """GET asks for confirmation; POST replaces the token."""
     if request.method == "POST":
-        _api_token_regenerate(user=request.user)
+        api_tokens.api_token_regenerate(user=request.user)
         messages.success(request, "Your new API token is ready. The old one no longer works.")
         return redirect("api-token")
 
-    if _api_token_get(user=request.user) is None:
+    if api_tokens.api_token_get(user=request.user) is None:
         return redirect("api-token")
     return render(request, "account/api_token_regenerate.html", {"nav_section": "api-token"})
 

@@ -269,6 +269,15 @@
     document.body.addEventListener("htmx:beforeCleanupElement", function (event) {
       purgeChart(event.target);
     });
+    /* Back/forward restores the page from htmx's snapshot: Plotly's drawing in it is inert, so draw anew. */
+    document.body.addEventListener("htmx:historyRestore", function () {
+      within(document, CHART_SELECTOR).forEach(function (el) {
+        delete el.dataset.chartReady;
+        delete el.dataset.chartDrawing;
+        delete el.dataset.chartError;
+      });
+      enhance(document);
+    });
   }
 
   if (document.readyState === "loading") {

@@ -114,7 +114,9 @@ def test_shell_has_landmarks_navigation_and_htmx(signed_in):
     assert "django_htmx/htmx-2.min.js" in content
     assert 'hx-headers=\'{"X-CSRFToken": "' in content
     assert "js/goldsite.js" in content
-    assert "vendor/plotly.min.js" not in content  # only pages with charts load Plotly
+    assert "vendor/plotly.min.js" in content  # the dashboard draws charts
+    # Only pages with charts load Plotly.
+    assert "vendor/plotly.min.js" not in signed_in.get(reverse("api-token")).content.decode()
 
 
 def test_admin_link_is_for_staff_only(client, user):

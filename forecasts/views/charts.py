@@ -1,0 +1,151 @@
+"""Plotly figures for the pages, built server-side as plain JSON-ready dicts (no Plotly import).
+
+`static/js/goldsite.js` draws a figure `{"data": [...], "layout": {...}}` handed over with `json_script`.
+The builders here are pure: they take sequences of rows and return the figure, so they are easy to test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+# Mid-tone colours that read on both the light and the dark page background.
+ACTUAL_COLOR = "#b8860b"  # gold
+LIVE_COLOR = "#0f8a80"  # teal, as .badge--live
+BACKTEST_COLOR = "#7a5cc8"  # violet, as .badge--backtest
+NAIVE_COLOR = "#8a93a3"  # grey
+BAND_FILL = "rgba(70, 110, 190, 0.18)"
+BAND_LINE = "rgba(70, 110, 190, 0.45)"
+
+ISO_DATE = "%Y-%m-%d"
+
+
+class ForecastRow(Protocol):
+    """What the builders read from a forecast (a `forecasts.models.Forecast` has all of it)."""
+
+    kind: str
+    target_date: dt.date
+    predicted_close: float
+    lower_80: float
+    upper_80: float
+
+
+def _x(days: Iterable[dt.date]) -> list[str]:
+    return [day.isoformat() for day in days]
+
+
+def _y(values: Iterable[float]) -> list[float]:
+    return [round(float(value), 2) for value in values]
+
+
+def _money_hover(label: str) -> str:
+    """Tooltip line such as "Actual close: $4,012.30" (the date heads the unified tooltip)."""
+    return f"{label}: $%{{y:,.2f}}<extra></extra>"
+
+
+def forecast_figure(
+    *,
+    closes: Sequence[tuple[dt.date, float]],
+    forecasts: Sequence[ForecastRow],
+    naive: Sequence[ForecastRow] = (),
+    show_naive: bool = False,
+    actual_label: str = "Actual close",
+) -> dict:
+    """Actual gold closes with the model's forecasts over them.
+
+    Traces, in drawing order: the 80% band (a lower edge and an upper edge filled down to it with
+    `fill="tonexty"`, one legend entry), the actual close line, the live forecasts and the backtest forecasts
+    as markers, and the naive forecast (a dashed line, hidden until `show_naive` or a legend click). Live and
+    backtest traces appear only when there are rows of that kind; the band covers every forecast, live rows
+    winning over a backtest row of the same day.
+    """
+    closes = sorted(closes)
+    by_day: dict[dt.date, ForecastRow] = {}
+    for row in sorted(forecasts, key=lambda r: (r.target_date, r.kind == "live")):
+        by_day[row.target_date] = row  # the live row of a day comes last and wins
+    band_rows = [by_day[day] for day in sorted(by_day)]
+
+    data: list[dict] = []
+    if band_rows:
+        band_x = _x(row.target_date for row in band_rows)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "80% range (low)",
+                "x": band_x,
+                "y": _y(row.lower_80 for row in band_rows),
+                "line": {"width": 0.5, "color": BAND_LINE},
+                "legendgroup": "band",
+                "showlegend": False,
+                "hovertemplate": _money_hover("80% range low"),
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "80% range",
+                "x": band_x,
+                "y": _y(row.upper_80 for row in band_rows),
+                "fill": "tonexty",
+                "fillcolor": BAND_FILL,
+                "line": {"width": 0.5, "color": BAND_LINE},
+                "legendgroup": "band",
+                "hovertemplate": _money_hover("80% range high"),
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": actual_label,
+            "x": _x(day for day, _ in closes),
+            "y": _y(close for _, close in closes),
+            "line": {"width": 2, "color": ACTUAL_COLOR},
+            "hovertemplate": _money_hover(actual_label),
+        }
+    )
+    for kind, label, color, symbol in (
+        ("live", "Forecast (live)", LIVE_COLOR, "diamond"),
+        ("backtest", "Forecast (backtest)", BACKTEST_COLOR, "circle"),
+    ):
+        rows = sorted((row for row in forecasts if row.kind == kind), key=lambda r: r.target_date)
+        if not rows:
+            continue
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": label,
+                "x": _x(row.target_date for row in rows),
+                "y": _y(row.predicted_close for row in rows),
+                "marker": {"size": 7 if kind == "live" else 5, "color": color, "symbol": symbol},
+                "hovertemplate": _money_hover(label),
+            }
+        )
+    naive_rows = sorted({row.target_date: row for row in naive}.values(), key=lambda r: r.target_date)
+    if naive_rows:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "Naive forecast",
+                "x": _x(row.target_date for row in naive_rows),
+                "y": _y(row.predicted_close for row in naive_rows),
+                "line": {"width": 1.5, "color": NAIVE_COLOR, "dash": "dot"},
+                "visible": True if show_naive else "legendonly",
+                "hovertemplate": _money_hover("Naive forecast"),
+            }
+        )
+
+    return {
+        "data": data,
+        "layout": {
+            "xaxis": {"type": "date", "hoverformat": ISO_DATE, "tickformat": ISO_DATE},
+            "yaxis": {"tickprefix": "$", "tickformat": ",.0f", "separatethousands": True},
+            "hovermode": "x unified",
+            "showlegend": True,
+        },
+    }

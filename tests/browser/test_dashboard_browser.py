@@ -1,0 +1,195 @@
+"""The dashboard and the training page in a real browser (Debian's chromium driven by Playwright).
+
+Real history from ../shared/data, a tiny champion trained through the real training service, the real
+forecast service; then the pages as an analyst sees them: the forecast card, the chart drawn by Plotly,
+a range switch swapped in by htmx without a page load, and a tuning run started from the page and watched
+to the end by htmx polling. Screenshots land in the test's tmp_path (desktop and phone width).
+"""
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from tests.conftest import GOLD_CSV, SPX_CSV, require_services
+from tests.factories import StaffUserFactory
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "correct horse battery staple"  # UserFactory's
+TRAINING_WAIT_S = 180
+
+
+@pytest.fixture
+def chromium() -> Path:
+    if not CHROMIUM.is_file():
+        if require_services():
+            pytest.fail(f"{CHROMIUM} is missing (GOLDSITE_REQUIRE_SERVICES=1): apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is missing")
+    return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium, monkeypatch):
+    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def champion_with_forecast(transactional_db, shared_data):
+    """The real history, a champion from a 1-trial MLP tuning run and its live forecast of the next day."""
+    from forecasts.services.prediction import forecast_next_day
+    from forecasts.services.prices import prices_import_csv
+    from training.services.runs import training_run_start
+
+    prices_import_csv(symbol=django_settings.GOLD_SYMBOL, path=GOLD_CSV)
+    prices_import_csv(symbol=django_settings.SPX_SYMBOL, path=SPX_CSV)
+    run = training_run_start(kind="tune", trials=1, architectures=["mlp"], inline=True)
+    assert run.status == "succeeded", run.error
+    forecasts = forecast_next_day()
+    return forecasts[0]
+
+
+class Problems:
+    """Console errors and uncaught page errors seen by a page."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+
+
+def _sign_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def _chart_points(page, selector: str = "#dashboard-chart .chart") -> int:
+    page.wait_for_selector(f'{selector}[data-chart-ready="true"]', timeout=20_000)
+    return int(page.get_attribute(selector, "data-points"))
+
+
+def test_dashboard_chart_range_switch_and_a_tuning_run_watched_to_the_end(
+    browser, live_server, champion_with_forecast, settings, tmp_path
+):
+    settings.TRAINING_EAGER_IN_THREAD = True  # a run started from the page executes in the server's thread
+    staff = StaffUserFactory()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = Problems(page)
+
+    # Sign in and read the forecast card.
+    _sign_in(page, live_server.url, staff.username)
+    price = page.text_content("[data-testid=predicted-close]").strip()
+    assert re.fullmatch(r"\$\d{1,3}(,\d{3})*\.\d{2}", price), price
+    assert price == f"${champion_with_forecast.predicted_close:,.2f}"
+
+    # The chart is drawn with the history and the backtest.
+    points_3m = _chart_points(page)
+    assert points_3m > 100
+
+    # A range switch swaps the chart in place: no page load, a new URL, a different number of points.
+    page.evaluate("window.__marker = 1")
+    page.click("#dashboard-chart nav >> text=1Y")
+    page.wait_for_function(
+        """(before) => {
+            const el = document.querySelector('#dashboard-chart .chart');
+            return el && el.dataset.chartReady === 'true' && Number(el.dataset.points) !== before;
+        }""",
+        arg=points_3m,
+        timeout=20_000,
+    )
+    assert page.evaluate("window.__marker") == 1
+    assert "range=1Y" in page.url
+    assert _chart_points(page) > points_3m
+    assert page.get_attribute("#dashboard-chart nav >> text=1Y", "aria-current") == "true"
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+    # Back restores the 3M chart (from the server: the chart region opts out of htmx's snapshot cache).
+    page.go_back()
+    page.wait_for_function(
+        """(expected) => {
+            const el = document.querySelector('#dashboard-chart .chart');
+            return el && el.dataset.chartReady === 'true' && Number(el.dataset.points) === expected;
+        }""",
+        arg=points_3m,
+        timeout=20_000,
+    )
+    assert "range=1Y" not in page.url
+    assert page.evaluate("window.__marker") == 1
+
+    # The accuracy tabs swap too.
+    page.click("#dashboard-accuracy nav >> text=Last 60")
+    page.wait_for_selector('#dashboard-accuracy a[aria-current="true"]:has-text("Last 60")')
+    assert page.evaluate("window.__marker") == 1
+
+    # So does the forecast table's pagination.
+    page.click("#dashboard-forecasts >> text=Older →")
+    page.wait_for_selector("#dashboard-forecasts .pagination__status:has-text('Page 2 of')")
+    assert page.evaluate("window.__marker") == 1
+
+    # Phone width: the same page, stacked.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone.add_cookies(context.cookies())
+    phone_page = phone.new_page()
+    phone_problems = Problems(phone_page)
+    phone_page.goto(f"{live_server.url}/")
+    _chart_points(phone_page)
+    phone_page.screenshot(path=str(tmp_path / "dashboard-phone.png"), full_page=True)
+    page_width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= 390, f"the phone page scrolls sideways ({page_width}px)"
+
+    # The champion's page draws its backtest.
+    page.goto(f"{live_server.url}/models/")
+    page.screenshot(path=str(tmp_path / "models.png"), full_page=True)
+    page.click("tr.is-highlighted a >> nth=0")
+    assert _chart_points(page, "#main .chart") > 100
+    page.screenshot(path=str(tmp_path / "model-detail.png"), full_page=True)
+
+    # A tuning run with one trial, started from the page and watched by polling until it succeeds.
+    page.goto(f"{live_server.url}/training/")
+    page.fill("input[name=trials]", "1")
+    page.click("button:has-text('Tune now')")
+    page.wait_for_url(f"{live_server.url}/training/")
+    status = page.locator(".run-status").first
+    run_id = re.search(r"run-(\d+)-status", status.get_attribute("id")).group(1)
+    polls: list[float] = []
+    page.on(
+        "request",
+        lambda request: polls.append(time.monotonic()) if f"/training/runs/{run_id}/" in request.url else None,
+    )
+    page.wait_for_selector('[data-run-status="running"], [data-run-status="succeeded"]', timeout=30_000)
+    page.wait_for_selector(f'#run-{run_id}-status [data-run-status="succeeded"]', timeout=TRAINING_WAIT_S * 1000)
+    assert polls, "the page never polled the run"
+    assert page.get_attribute(f"#run-{run_id}-status progress", "value") == "100"
+    page.wait_for_selector(f'#training-runs a[href="/training/runs/{run_id}/"]')
+    page.wait_for_function(
+        "() => document.querySelector('#training-runs tbody tr .badge').textContent.trim() === 'Succeeded'"
+    )
+    polls_at_end = len(polls)
+    page.wait_for_timeout(4_500)
+    assert len(polls) == polls_at_end, "polling went on after the run ended"
+    page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
+    for name, path in (("training", "/training/"), ("models", "/models/")):
+        phone_page.goto(f"{live_server.url}{path}")
+        phone_page.screenshot(path=str(tmp_path / f"{name}-phone.png"), full_page=True)
+        page_width = phone_page.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= 390, f"the phone {name} page scrolls sideways ({page_width}px)"
+
+    assert problems.errors == []
+    assert phone_problems.errors == []
+    phone.close()
+    context.close()

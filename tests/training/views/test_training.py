@@ -1,0 +1,213 @@
+"""The training page: the runs, starting one (staff only), and a running run's status polled until it ends."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import StaffUserFactory, TrainingRunFactory, UserFactory
+from training.models import TrainingRun
+from training.services import runs
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def no_execution(monkeypatch):
+    """Start runs for real but do not execute them (no data, no Keras)."""
+    started = []
+    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: started.append(run.pk))
+    return started
+
+
+@pytest.fixture
+def analyst(client):
+    client.force_login(UserFactory())
+    return client
+
+
+@pytest.fixture
+def staff(client):
+    client.force_login(StaffUserFactory())
+    return client
+
+
+def running_run(**kwargs):
+    now = timezone.now()
+    defaults = {
+        "status": TrainingRun.Status.RUNNING,
+        "progress": 40,
+        "message": "mlp: trial 2 of 5",
+        "started_at": now - dt.timedelta(seconds=75),
+        "heartbeat_at": now,
+    }
+    return TrainingRunFactory(**{**defaults, **kwargs})
+
+
+# --- Access -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url_name", "kwargs"), [("training", {}), ("training-run", {"run_id": 1}), ("training-start", {})]
+)
+def test_anonymous_visitors_are_sent_to_sign_in_with_next(client, url_name, kwargs):
+    url = reverse(url_name, kwargs=kwargs)
+
+    response = client.post(url) if url_name == "training-start" else client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+def test_analysts_see_no_start_buttons_and_are_refused(analyst, no_execution):
+    content = analyst.get(reverse("training")).content.decode()
+
+    assert "Train now" not in content and "Tune now" not in content
+    assert reverse("training-start") not in content
+    assert "Only staff can start training runs." in content
+    assert analyst.post(reverse("training-start"), {"kind": "tune", "trials": "1"}).status_code == 403
+    assert not TrainingRun.objects.exists()
+
+
+def test_staff_see_train_and_tune_with_a_small_trial_count(staff):
+    content = staff.get(reverse("training")).content.decode()
+
+    assert "Train now" in content and "Tune now" in content
+    assert 'name="trials" value="5" min="1" max="200"' in content
+
+
+# --- Starting a run ---------------------------------------------------------------------------------------
+
+
+def test_staff_start_a_tuning_run_with_their_trial_count(staff, no_execution):
+    response = staff.post(reverse("training-start"), {"kind": "tune", "trials": "3"}, follow=True)
+
+    run = TrainingRun.objects.get()
+    assert (run.kind, run.params["trials"], run.started_by.is_staff) == ("tune", 3, True)
+    assert no_execution == [run.pk]
+    assert response.redirect_chain == [(reverse("training"), 302)]
+    assert f"Tune run #{run.pk} (3 trials per architecture) started." in response.content.decode()
+
+
+def test_a_training_run_needs_no_trials(staff, no_execution):
+    staff.post(reverse("training-start"), {"kind": "train"})
+
+    run = TrainingRun.objects.get()
+    assert (run.kind, run.params["trials"]) == ("train", 0)
+
+
+@pytest.mark.parametrize("trials", ["0", "201", "many"])
+def test_a_bad_trial_count_is_refused_with_the_field_error(staff, no_execution, trials):
+    response = staff.post(reverse("training-start"), {"kind": "tune", "trials": trials})
+
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "field--invalid" in content and "The run was not started; check the form." in content
+    assert not TrainingRun.objects.exists()
+
+
+def test_starting_while_a_run_is_active_is_a_conflict_with_a_clear_message(staff, no_execution):
+    active = running_run()
+
+    response = staff.post(reverse("training-start"), {"kind": "tune", "trials": "1"})
+
+    assert response.status_code == 409
+    assert f"Training run #{active.pk} is running; wait for it to finish." in response.content.decode()
+    assert TrainingRun.objects.count() == 1
+
+
+# --- Watching a run ---------------------------------------------------------------------------------------
+
+
+def test_the_page_lists_runs_with_status_progress_duration_and_who(analyst):
+    run = running_run(started_by=StaffUserFactory(username="eng"))
+
+    content = analyst.get(reverse("training")).content.decode()
+
+    assert "badge--running" in content and "40%" in content
+    assert "1 min 15 s" in content and "eng" in content
+    assert "mlp: trial 2 of 5" in content
+    assert f'href="{reverse("training-run", args=[run.pk])}"' in content
+
+
+def test_a_running_run_polls_every_two_seconds_in_a_live_region(analyst):
+    run = running_run()
+
+    content = analyst.get(reverse("training")).content.decode()
+
+    assert f'id="run-{run.pk}-status"' in content
+    assert 'aria-live="polite"' in content
+    assert f'hx-get="{reverse("training-run", args=[run.pk])}" hx-trigger="every 2s"' in content
+    assert '<progress class="progress" value="40" max="100">' in content
+
+
+def test_a_poll_of_a_running_run_gets_the_fragment_and_keeps_polling(analyst):
+    run = running_run()
+
+    response = analyst.get(reverse("training-run", args=[run.pk]), **HTMX)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<html" not in content
+    assert "Running" in content and 'value="40"' in content and "mlp: trial 2 of 5" in content
+
+
+def test_polling_stops_once_the_run_has_finished(analyst):
+    run = running_run()
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=TrainingRun.Status.SUCCEEDED, progress=100, finished_at=timezone.now(), message="Best: lstm"
+    )
+
+    response = analyst.get(reverse("training-run", args=[run.pk]), **HTMX)
+
+    assert response.status_code == 286  # htmx: stop polling
+    content = response.content.decode()
+    assert "Succeeded" in content and 'value="100"' in content and "Best: lstm" in content
+    assert json.loads(response["HX-Trigger"]) == {"training-run-finished": {"id": run.pk, "status": "succeeded"}}
+
+
+def test_a_finished_run_is_rendered_without_polling(analyst):
+    TrainingRunFactory(status=TrainingRun.Status.SUCCEEDED)
+
+    content = analyst.get(reverse("training")).content.decode()
+
+    assert "every 2s" not in content
+
+
+def test_a_failed_run_shows_its_error(analyst):
+    run = TrainingRunFactory(status=TrainingRun.Status.FAILED, error="mlp: TrainingError: no prices", message="Failed")
+
+    page = analyst.get(reverse("training")).content.decode()
+    poll = analyst.get(reverse("training-run", args=[run.pk]), **HTMX)
+
+    assert "badge--failed" in page and "mlp: TrainingError: no prices" in page
+    assert poll.status_code == 286 and "mlp: TrainingError: no prices" in poll.content.decode()
+
+
+@pytest.mark.parametrize("headers", [{}, {**HTMX, "HTTP_HX_BOOSTED": "true"}])
+def test_the_run_page_without_htmx_or_boosted_is_a_whole_page(analyst, headers):
+    run = running_run()
+
+    response = analyst.get(reverse("training-run", args=[run.pk]), **headers)
+
+    content = response.content.decode()
+    assert response.status_code == 200 and "<html" in content
+    assert f"Tune run #{run.pk}" in content and "every 2s" in content
+
+
+def test_the_runs_table_refreshes_as_a_fragment(analyst):
+    for _ in range(21):
+        TrainingRunFactory(status=TrainingRun.Status.SUCCEEDED)
+
+    page = analyst.get(reverse("training")).content.decode()
+    fragment = analyst.get(reverse("training"), {"page": "2"}, **HTMX, HTTP_HX_TARGET="training-runs")
+
+    assert 'hx-trigger="training-run-finished from:body"' in page
+    assert 'href="?page=2" rel="next"' in page
+    text = fragment.content.decode()
+    assert text.lstrip().startswith('<section id="training-runs"')
+    assert "<html" not in text and "Page 2 of 2" in text

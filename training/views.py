@@ -1,0 +1,276 @@
+"""Pages for model versions, champion history and training runs.
+
+Everyone signed in can look; only staff can promote a version or start a run. Staff-only controls are not
+rendered for other users and their URLs answer 403. A running run's status is polled by htmx every 2 s
+and the poll ends (HTTP 286) as soon as the run has finished.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+
+from forecasts.models import Forecast
+from forecasts.selectors.forecasts import forecast_list
+from forecasts.templatetags.goldsite_format import money, pct, ratio
+from forecasts.views.charts import forecast_figure
+from goldsite.errors import ConflictError, GoldsiteError
+from training.models import ModelVersion, TrainingRun
+from training.selectors import (
+    champion_change_list,
+    model_version_champion,
+    model_version_list,
+    model_version_naive_baseline,
+    training_run_list,
+)
+from training.services.promotion import model_version_promote
+from training.services.runs import training_run_start
+
+VERSIONS_PER_PAGE = 25
+RUNS_PER_PAGE = 20
+CHAMPION_HISTORY_ROWS = 20
+DEFAULT_TUNE_TRIALS = 5
+MAX_PAGE_TRIALS = 200
+RUNS_REGION = "training-runs"
+RUN_FINISHED_EVENT = "training-run-finished"
+
+
+def staff_required(view):
+    """Signed-in staff only: anonymous visitors go to sign in, everyone else gets 403."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff can do this.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
+def _metrics_view(metrics: dict) -> dict:
+    """A version's stored metrics with the fractions also in percent units (for the `pct` filter)."""
+    view = dict(metrics or {})
+    for key in ("coverage_80", "coverage_95", "directional_accuracy"):
+        value = view.get(key)
+        view[f"{key}_pct"] = None if value is None else value * 100.0
+    return view
+
+
+def _readable(value):
+    """A hyperparameter for people: floats to 4 significant digits (0.0034332584 -> "0.003433")."""
+    return f"{value:.4g}" if isinstance(value, float) else value
+
+
+# --- Models -------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def model_list(request: HttpRequest) -> HttpResponse:
+    page_obj = Paginator(model_version_list(), VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [
+        {"version": v, "val": _metrics_view(v.validation_metrics), "test": _metrics_view(v.test_metrics)}
+        for v in page_obj
+    ]
+    context = {
+        "page_obj": page_obj,
+        "rows": rows,
+        "champion": model_version_champion(),
+        "changes": champion_change_list()[:CHAMPION_HISTORY_ROWS],
+    }
+    return render(request, "training/models.html", context)
+
+
+# (label, metric key, formatter): the detail page's validation vs test table.
+METRIC_ROWS = (
+    ("Mean absolute error", "mae", money),
+    ("Root mean squared error", "rmse", money),
+    ("Mean absolute % error", "mape", pct),
+    ("Relative MAE (vs naive)", "rmae", ratio),
+    ("Direction right", "directional_accuracy_pct", lambda v: pct(v, 1)),
+    ("Inside the 80% range", "coverage_80_pct", lambda v: pct(v, 1)),
+    ("Inside the 95% range", "coverage_95_pct", lambda v: pct(v, 1)),
+    ("80% range width", "width_80", money),
+    ("Days", "n", lambda v: "—" if v is None else f"{v:,}"),
+)
+
+
+def metrics_table(*, version: ModelVersion, baseline: ModelVersion | None) -> list[dict]:
+    """Rows of formatted numbers: the version's validation and test metrics, and the naive ones beside them."""
+    columns = {"validation": _metrics_view(version.validation_metrics), "test": _metrics_view(version.test_metrics)}
+    if baseline is not None:
+        columns["naive_validation"] = _metrics_view(baseline.validation_metrics)
+        columns["naive_test"] = _metrics_view(baseline.test_metrics)
+    return [
+        {"label": label, **{name: fmt(values.get(key)) for name, values in columns.items()}}
+        for label, key, fmt in METRIC_ROWS
+    ]
+
+
+@login_required
+@require_GET
+def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=version_id)
+    baseline = model_version_naive_baseline(champion=version)
+    if baseline is not None and baseline.pk == version.pk:
+        baseline = None
+    backtest = list(forecast_list(model_version=version, kind=Forecast.Kind.BACKTEST))
+    naive = []
+    if baseline is not None and backtest:
+        naive = list(
+            forecast_list(
+                model_version=baseline,
+                kind=Forecast.Kind.BACKTEST,
+                start=backtest[-1].target_date,
+                end=backtest[0].target_date,
+            )
+        )
+    scored = [(row.target_date, row.actual_close) for row in backtest if row.is_scored]
+    context = {
+        "nav_section": "models",
+        "version": version,
+        "baseline": baseline,
+        "metrics_rows": metrics_table(version=version, baseline=baseline),
+        "hyperparameters": [(name, _readable(value)) for name, value in sorted(version.hyperparameters.items())],
+        "backtest_count": len(backtest),
+        "backtest_figure": forecast_figure(closes=scored, forecasts=backtest, naive=naive),
+        "backtest_label": (
+            f"Backtest of {version}: predicted vs actual gold close"
+            + (f", {backtest[-1].target_date.isoformat()} to {backtest[0].target_date.isoformat()}" if backtest else "")
+        ),
+    }
+    return render(request, "training/model_detail.html", context)
+
+
+class PromoteForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        required=False,
+        initial="Promoted from the models page",
+        help_text="Recorded in the champion history.",
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def model_promote(request: HttpRequest, version_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST makes the version the champion (the admin's service)."""
+    version = get_object_or_404(ModelVersion, pk=version_id)
+    form = PromoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            model_version_promote(
+                model_version=version,
+                user=request.user,
+                reason=form.cleaned_data["reason"] or "Promoted from the models page",
+            )
+        except GoldsiteError as exc:
+            messages.error(request, f"Promotion failed: {exc}")
+        else:
+            messages.success(request, f"{version} is now the champion.")
+        return redirect("model-detail", version_id=version.pk)
+    context = {"nav_section": "models", "version": version, "current": model_version_champion(), "form": form}
+    return render(request, "training/model_promote.html", context)
+
+
+# --- Training runs ------------------------------------------------------------------------------------
+
+
+class TrainingStartForm(forms.Form):
+    kind = forms.ChoiceField(choices=TrainingRun.Kind.choices, widget=forms.HiddenInput)
+    trials = forms.IntegerField(
+        label="Trials per architecture",
+        min_value=1,
+        max_value=MAX_PAGE_TRIALS,
+        initial=DEFAULT_TUNE_TRIALS,
+        required=False,
+        help_text=f"1–{MAX_PAGE_TRIALS}. Each trial fits one network; a few take minutes.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        tuning = cleaned.get("kind") == TrainingRun.Kind.TUNE
+        if tuning and cleaned.get("trials") is None and "trials" not in self.errors:
+            cleaned["trials"] = DEFAULT_TUNE_TRIALS
+        return cleaned
+
+
+def _runs_context(request: HttpRequest) -> dict:
+    page_obj = Paginator(training_run_list(), RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return {"page_obj": page_obj, "runs_region": RUNS_REGION}
+
+
+def _training_page(request: HttpRequest, *, form: TrainingStartForm | None = None, status: int = 200) -> HttpResponse:
+    context = {
+        **_runs_context(request),
+        "latest_run": training_run_list().first(),
+        "tune_form": form if form is not None and form.data.get("kind") == "tune" else TrainingStartForm(),
+        "max_trials": MAX_PAGE_TRIALS,
+    }
+    return render(request, "training/training.html", context, status=status)
+
+
+@login_required
+@require_GET
+def training(request: HttpRequest) -> HttpResponse:
+    """The runs page; an htmx request aimed at the runs table gets only the table."""
+    if request.htmx and request.htmx.target == RUNS_REGION and not request.htmx.history_restore_request:
+        response = render(request, "training/partials/_runs_table.html", _runs_context(request))
+    else:
+        response = _training_page(request)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+@staff_required
+@require_POST
+def training_start(request: HttpRequest) -> HttpResponse:
+    """Start a train or tune run; a run already in progress is a 409 with a clear message."""
+    form = TrainingStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The run was not started; check the form.")
+        return _training_page(request, form=form, status=400)
+    kind, trials = form.cleaned_data["kind"], form.cleaned_data["trials"]
+    try:
+        run = training_run_start(kind=kind, trials=trials if kind == TrainingRun.Kind.TUNE else None, user=request.user)
+    except ConflictError as exc:
+        messages.error(request, f"The run was not started: {exc}")
+        return _training_page(request, status=409)
+    except GoldsiteError as exc:
+        messages.error(request, f"The run was not started: {exc}")
+        return _training_page(request, form=form, status=400)
+    what = f"{run.get_kind_display()} run #{run.pk}"
+    if kind == TrainingRun.Kind.TUNE:
+        what += f" ({trials} trial{'s' if trials != 1 else ''} per architecture)"
+    messages.success(request, f"{what} started. Its progress updates below.")
+    return redirect("training")
+
+
+@login_required
+@require_GET
+def training_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A run's page; an htmx poll gets its status fragment, with 286 (stop polling) once the run has ended."""
+    run = get_object_or_404(TrainingRun.objects.select_related("started_by"), pk=run_id)
+    if request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request):
+        content = render_to_string("training/partials/_run_status.html", {"run": run}, request=request)
+        if run.is_active:
+            return HttpResponse(content)
+        response = HttpResponseStopPolling(content)
+        return trigger_client_event(response, RUN_FINISHED_EVENT, {"id": run.pk, "status": run.status})
+    context = {
+        "nav_section": "training",
+        "run": run,
+        "versions": run.model_versions.order_by("architecture"),
+    }
+    return render(request, "training/run_detail.html", context)
