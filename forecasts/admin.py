@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from forecasts.models import DataLoad, Forecast, PriceBar
+from goldsite.admin import ReadOnlyAdmin
 
 # --- Market data ------------------------------------------------------------------------------------
 
@@ -17,7 +18,7 @@ class PriceBarAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataLoad)
-class DataLoadAdmin(admin.ModelAdmin):
+class DataLoadAdmin(ReadOnlyAdmin):
     """Loads are written by the import and fetch services; the admin only shows them."""
 
     list_display = [
@@ -35,24 +36,13 @@ class DataLoadAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "status", "symbol"]
     date_hierarchy = "started_at"
-    readonly_fields = [field.name for field in DataLoad._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Forecasts --------------------------------------------------------------------------------------
-# The Forecast admin is registered here by the forecasting work; market data registers nothing below.
 
 
 @admin.register(Forecast)
-class ForecastAdmin(admin.ModelAdmin):
+class ForecastAdmin(ReadOnlyAdmin):
     """Forecasts are written by the prediction, backtest and scoring services; the admin only shows them."""
 
     list_display = [
@@ -68,13 +58,3 @@ class ForecastAdmin(admin.ModelAdmin):
     list_select_related = ["model_version"]
     date_hierarchy = "target_date"
     ordering = ["-target_date", "model_version"]
-    readonly_fields = [field.name for field in Forecast._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,22 +2,10 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
+from goldsite.admin import ReadOnlyAdmin
 from goldsite.errors import GoldsiteError
 from training.models import ChampionChange, ModelVersion, TrainingRun
 from training.services.promotion import model_version_promote
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is written by services, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _metric(metrics: dict, key: str, spec: str) -> str:
@@ -101,10 +89,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
 class TrainingRunAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "status", "progress", "message", "started_by", "created_at", "finished_at"]
     list_filter = ["kind", "status"]
-    readonly_fields = [f.name for f in TrainingRun._meta.fields]
 
 
 @admin.register(ChampionChange)
 class ChampionChangeAdmin(ReadOnlyAdmin):
     list_display = ["changed_at", "from_version", "to_version", "actor", "reason"]
-    readonly_fields = [f.name for f in ChampionChange._meta.fields]

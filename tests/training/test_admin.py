@@ -1,0 +1,84 @@
+"""The admin's "Promote to champion" action: one version, a confirmation step, the promotion service."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import ModelVersionFactory, StaffUserFactory
+from training.models import ChampionChange, ModelVersion
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:training_modelversion_changelist")
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def aliases(monkeypatch):
+    moved = []
+    monkeypatch.setattr(
+        "training.ml.registry.set_alias", lambda **kw: moved.append((kw["name"], kw["alias"], kw["version"]))
+    )
+    return moved
+
+
+def _action(client, versions, **extra):
+    data = {"action": "promote_to_champion", "_selected_action": [v.pk for v in versions], **extra}
+    return client.post(CHANGELIST, data, follow=True)
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_the_action_asks_for_confirmation_first(admin_client, aliases):
+    current = ModelVersionFactory(is_champion=True)
+    candidate = ModelVersionFactory()
+
+    response = _action(admin_client, [candidate])
+
+    content = response.content.decode()
+    assert "Promote to champion?" in content
+    assert str(candidate) in content and str(current) in content
+    assert ModelVersion.objects.get(is_champion=True) == current
+    assert aliases == []
+
+
+def test_confirming_promotes_through_the_service(admin_client, aliases):
+    ModelVersionFactory(is_champion=True)
+    candidate = ModelVersionFactory()
+
+    response = _action(admin_client, [candidate], confirmed="yes", reason="better on validation")
+
+    assert _messages(response) == [f"{candidate} is now the champion."]
+    assert ModelVersion.objects.get(is_champion=True) == candidate
+    change = ChampionChange.objects.get()
+    assert (change.to_version, change.reason, change.automatic) == (candidate, "better on validation", False)
+    assert aliases == [(candidate.registered_name, "champion", candidate.version)]
+
+
+def test_exactly_one_version_must_be_selected(admin_client, aliases):
+    response = _action(admin_client, [ModelVersionFactory(), ModelVersionFactory()], confirmed="yes")
+    assert _messages(response) == ["Select exactly one model version to promote."]
+    assert not ModelVersion.objects.filter(is_champion=True).exists()
+
+
+def test_an_mlflow_failure_is_shown_and_changes_nothing(admin_client, monkeypatch):
+    current = ModelVersionFactory(is_champion=True)
+    candidate = ModelVersionFactory()
+
+    def unreachable(**kwargs):
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr("training.ml.registry.set_alias", unreachable)
+
+    response = _action(admin_client, [candidate], confirmed="yes")
+
+    [message] = _messages(response)
+    assert message.startswith("Promotion failed") and "connection refused" in message
+    assert ModelVersion.objects.get(is_champion=True) == current
+    assert not ChampionChange.objects.exists()
