@@ -2,13 +2,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from forecasts.exceptions import ForecastError
 from forecasts.services.prediction import forecast_next_day
+from forecasts.services.scoring import forecasts_score
 
 
 class Command(BaseCommand):
     help = (
         "Forecast the next trading day's gold close with the champion and the naive baseline, and store both "
         "(a forecast already stored for that day is shown, not recomputed). Runs now, in this process; the "
-        "scheduled run is the Celery task predict_next_day."
+        "scheduled run is the Celery task predict_next_day. Then scores every forecast whose close is stored."
     )
 
     def handle(self, *args, **options):
@@ -22,3 +23,7 @@ class Command(BaseCommand):
                 f"(80% band {forecast.lower_80:,.2f} – {forecast.upper_80:,.2f}; "
                 f"as of {forecast.as_of_date.isoformat()} close {forecast.last_close:,.2f})"
             )
+        # History imported after the fact may already hold the target day's close: score it now.
+        scored = forecasts_score()
+        if scored:
+            self.stdout.write(f"Scored {scored} forecast(s) against stored closes.")
