@@ -28,3 +28,27 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def fake_registry(monkeypatch):
+    """Forecasters come from tests.forecasts.forecasters instead of MLflow; the process cache is cleared after."""
+    from forecasts.services import prediction
+    from tests.forecasts import forecasters
+
+    registry = forecasters.install(monkeypatch)
+    yield registry
+    prediction.forecasters_clear()
+
+
+@pytest.fixture
+def champion(db):
+    """An MLP champion (v2) and the naive baseline (v1) from the same training run."""
+    from tests.factories import ModelVersionFactory, TrainingRunFactory
+    from training.models import ModelVersion
+
+    run = TrainingRunFactory()
+    ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run, version=1)
+    return ModelVersionFactory(
+        architecture=ModelVersion.Architecture.MLP, training_run=run, is_champion=True, version=2
+    )

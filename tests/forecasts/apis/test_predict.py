@@ -9,31 +9,14 @@ from celery.exceptions import TimeoutError as CeleryTimeoutError
 from forecasts import tasks
 from forecasts.models import Forecast
 from forecasts.services import prediction
-from tests.factories import ForecastFactory, ModelVersionFactory, TrainingRunFactory
+from tests.factories import ForecastFactory
 from tests.forecasts import forecasters
 from tests.forecasts.forecasters import gold_close, store_closes, trading_days
-from training.models import ModelVersion
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_registry")]
 
 URL = "/api/predict/"
 SEED_KEYS = {"prediction", "predicted_date", "today_date", "model_name", "model_type"}
-
-
-@pytest.fixture(autouse=True)
-def registry(monkeypatch):
-    registry = forecasters.install(monkeypatch)
-    yield registry
-    prediction.forecasters_clear()
-
-
-@pytest.fixture
-def champion():
-    run = TrainingRunFactory()
-    ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run, version=1)
-    return ModelVersionFactory(
-        architecture=ModelVersion.Architecture.MLP, training_run=run, is_champion=True, version=2
-    )
 
 
 @pytest.fixture
@@ -62,7 +45,7 @@ def test_makes_and_stores_the_forecast_when_there_is_none_yet(api, champion, clo
     assert sorted(Forecast.objects.values_list("model_version__architecture", flat=True)) == ["mlp", "naive"]
 
 
-def test_answers_from_the_stored_forecast_without_loading_a_model(api, champion, closes, registry):
+def test_answers_from_the_stored_forecast_without_loading_a_model(api, champion, closes, fake_registry):
     stored = ForecastFactory(
         model_version=champion,
         target_date=dt.date(2025, 9, 29),
@@ -74,7 +57,7 @@ def test_answers_from_the_stored_forecast_without_loading_a_model(api, champion,
     body = api.post(URL, {"predict_tomorrow": True}, format="json").json()
 
     assert (body["prediction"], body["predicted_date"], body["upper_80"]) == (3711.0, "2025-09-29", 3750.0)
-    assert registry.loaded == []
+    assert fake_registry.loaded == []
     assert Forecast.objects.get() == stored
 
 

@@ -9,28 +9,14 @@ from django.core.management import CommandError, call_command
 from forecasts.exceptions import ForecastError, ForecastNotReady
 from forecasts.models import Forecast
 from forecasts.services import prediction
-from tests.factories import ForecastFactory, ModelVersionFactory, TrainingRunFactory
+from tests.factories import ForecastFactory, ModelVersionFactory
 from tests.forecasts import forecasters
 from tests.forecasts.forecasters import gold_close, store_closes, trading_days
 from training.models import ModelVersion
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_registry")]
 
 REAL_REGISTRY_LOAD = prediction._registry_load
-
-
-@pytest.fixture(autouse=True)
-def registry(monkeypatch):
-    registry = forecasters.install(monkeypatch)
-    yield registry
-    prediction.forecasters_clear()
-
-
-@pytest.fixture
-def champion():
-    run = TrainingRunFactory()
-    ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run)
-    return ModelVersionFactory(architecture=ModelVersion.Architecture.MLP, training_run=run, is_champion=True)
 
 
 def test_the_champion_and_the_naive_model_forecast_the_next_trading_day(champion):
@@ -77,7 +63,7 @@ def test_the_as_of_day_is_the_last_day_with_both_closes(champion):
     assert {(f.as_of_date, f.target_date) for f in stored} == {(dt.date(2025, 9, 18), dt.date(2025, 9, 19))}
 
 
-def test_running_again_for_the_same_day_changes_nothing(champion, registry):
+def test_running_again_for_the_same_day_changes_nothing(champion, fake_registry):
     store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
     first = prediction.forecast_next_day()
     snapshot = list(Forecast.objects.values())
@@ -86,7 +72,7 @@ def test_running_again_for_the_same_day_changes_nothing(champion, registry):
 
     assert [f.pk for f in again] == [f.pk for f in first]
     assert list(Forecast.objects.values()) == snapshot
-    assert len(registry.loaded) == 2  # each model loaded once per process
+    assert len(fake_registry.loaded) == 2  # each model loaded once per process
 
 
 def test_new_data_makes_a_new_forecast_for_the_following_day(champion):
@@ -135,7 +121,7 @@ def test_a_naive_champion_stores_one_forecast():
     assert Forecast.objects.count() == 1
 
 
-def test_the_models_are_cached_until_the_champion_changes(champion, registry):
+def test_the_models_are_cached_until_the_champion_changes(champion, fake_registry):
     store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 23)))
     prediction.forecast_next_day()
     naive = ModelVersion.objects.get(architecture="naive")
@@ -147,7 +133,7 @@ def test_the_models_are_cached_until_the_champion_changes(champion, registry):
 
     prediction.forecast_next_day()
 
-    assert registry.loaded == [champion.model_uri, naive.model_uri, cnn.model_uri]
+    assert fake_registry.loaded == [champion.model_uri, naive.model_uri, cnn.model_uri]
     assert set(prediction._forecasters) == {(cnn.registered_name, cnn.version), (naive.registered_name, naive.version)}
 
 

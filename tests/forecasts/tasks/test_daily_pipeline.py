@@ -10,28 +10,11 @@ import pytest
 from forecasts import tasks
 from forecasts.calendar import last_completed_trading_day, next_trading_day
 from forecasts.models import Forecast, PriceBar
-from forecasts.services import prediction
-from tests.factories import ForecastFactory, ModelVersionFactory, TrainingRunFactory
-from tests.forecasts import forecasters
+from tests.factories import ForecastFactory
 from tests.forecasts.forecasters import gold_close, spx_close, store_closes, trading_days, yahoo_bars
 from tests.forecasts.market_data import download_frame
-from training.models import ModelVersion
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def registry(monkeypatch):
-    registry = forecasters.install(monkeypatch)
-    yield registry
-    prediction.forecasters_clear()
-
-
-@pytest.fixture
-def champion():
-    run = TrainingRunFactory()
-    ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run)
-    return ModelVersionFactory(architecture=ModelVersion.Architecture.CNN, training_run=run, is_champion=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_registry")]
 
 
 @pytest.fixture
@@ -69,7 +52,7 @@ def test_the_chain_fetches_scores_and_forecasts_the_next_trading_day(champion, m
     pending.refresh_from_db()
     assert pending.actual_close == gold_close(market["recent"][-2])
     live = Forecast.objects.live().exclude(pk=pending.pk)
-    assert sorted(live.values_list("model_version__architecture", flat=True)) == ["cnn", "naive"]
+    assert sorted(live.values_list("model_version__architecture", flat=True)) == ["mlp", "naive"]
     assert {f.target_date for f in live} == {next_trading_day(market["newest"])}
     assert {f.as_of_date for f in live} == {market["newest"]}
 
