@@ -1,5 +1,8 @@
 """A trained candidate as one object: the same features, scaler, network and conformal bands at training and
 serving time. TensorFlow is imported only when a network is loaded or called.
+
+Bundle format 2 records the conformal method ("normalized": bands scaled by σ_t, see `training.ml.conformal`).
+Format 1 bundles (registered before it) have no method and are served as they were trained: "absolute".
 """
 
 import json
@@ -12,12 +15,13 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from training.ml.conformal import band
+from training.ml.conformal import ABSOLUTE, NORMALIZED, band, check_method, scale_feature, volatility_scale
 from training.ml.features import FeatureConfig, build_features, feature_names
 
 BUNDLE_FILE = "forecaster.json"
 NETWORK_FILE = "network.keras"
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2
+READABLE_FORMATS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,9 @@ def _scaler_from_dict(data: dict[str, Any]) -> StandardScaler:
 class Forecaster:
     """Predicts the next-day gold log return from closes; price = last close · exp(return).
 
-    `lookback` is the number of feature rows the network reads (1 for the MLP, 0 for naive).
+    `lookback` is the number of feature rows the network reads (1 for the MLP, 0 for naive). The bands are
+    last close · exp(return ± quantile · σ_t) with σ_t the `scale_column` feature of the as-of day for the
+    "normalized" conformal method, last close · exp(return ± quantile) for the "absolute" one.
     """
 
     def __init__(
@@ -73,6 +79,8 @@ class Forecaster:
         scaler: StandardScaler | None = None,
         target_scale: float = 1.0,
         network=None,
+        conformal_method: str = NORMALIZED,
+        scale_column: str | None = None,
     ) -> None:
         if architecture != "naive" and (network is None or scaler is None):
             raise ValueError(f"a {architecture} forecaster needs a network and a fitted scaler")
@@ -80,17 +88,26 @@ class Forecaster:
         self.feature_config = feature_config
         self.lookback = lookback if architecture != "naive" else 0
         self.quantiles = {"80": float(quantiles["80"]), "95": float(quantiles["95"])}
+        self.conformal_method = check_method(conformal_method)
+        self.scale_column = scale_column or scale_feature(feature_config)
+        if self.scale_column not in feature_names(feature_config):
+            raise ValueError(f"{self.scale_column} is not one of the configured features")
         self.scaler = scaler
         self.target_scale = float(target_scale)
         self.network = network
         self._predict = None
 
     @property
+    def feature_rows(self) -> int:
+        """Feature rows one forecast reads: the network's window, at least the as-of row for σ_t (0: none)."""
+        return max(self.lookback, 1 if self.conformal_method == NORMALIZED else 0)
+
+    @property
     def min_history(self) -> int:
         """Rows of joined closes needed for one forecast."""
-        if self.architecture == "naive":
+        if self.feature_rows == 0:
             return 1
-        return self.feature_config.warmup + self.lookback
+        return self.feature_config.warmup + self.feature_rows
 
     def predict_returns(self, inputs: np.ndarray | None = None, *, n: int | None = None) -> np.ndarray:
         """Predicted log returns for scaled network inputs (naive: zeros, `n` of them)."""
@@ -102,13 +119,26 @@ class Forecaster:
             self._predict = predictor(self.network)
         return self._predict(inputs) * self.target_scale
 
-    def network_inputs(self, closes: pd.DataFrame) -> np.ndarray:
-        """The scaled input of one forecast as of the last row, from only the tail of history it needs."""
+    def features(self, closes: pd.DataFrame) -> pd.DataFrame:
+        """The feature rows one forecast as of the last row reads, from only the tail of history it needs."""
         features = build_features(closes.iloc[-self.min_history :], self.feature_config)
-        if len(features) < self.lookback or features.index[-1] != closes.index[-1]:
+        if len(features) < self.feature_rows or features.index[-1] != closes.index[-1]:
             raise ValueError(f"a {self.architecture} forecast needs {self.min_history} days of closes")
+        return features
+
+    def _inputs(self, features: pd.DataFrame) -> np.ndarray:
         x = self.scaler.transform(features.to_numpy(dtype=float)[-self.lookback :]).astype(np.float32)
         return x if self.lookback == 1 else x[np.newaxis]
+
+    def network_inputs(self, closes: pd.DataFrame) -> np.ndarray:
+        """The scaled input of one forecast as of the last row, from only the tail of history it needs."""
+        return self._inputs(self.features(closes))
+
+    def band_scale(self, features: pd.DataFrame) -> np.ndarray:
+        """What the quantiles multiply for each row of `build_features` output: σ (normalized) or 1 (absolute)."""
+        if self.conformal_method == ABSOLUTE:
+            return np.ones(len(features))
+        return volatility_scale(features, self.scale_column)
 
     def forecast(self, closes: pd.DataFrame) -> PointForecast:
         """The forecast for the trading day after the last row of `closes`."""
@@ -117,12 +147,14 @@ class Forecaster:
                 f"a {self.architecture} forecast needs {self.min_history} days of closes, got {len(closes)}"
             )
         last_close = float(closes["gold"].iloc[-1])
+        features = self.features(closes) if self.feature_rows else None  # one build_features call
         if self.architecture == "naive":
             predicted_return = 0.0
         else:
-            predicted_return = float(self.predict_returns(self.network_inputs(closes))[0])
-        lower_80, upper_80 = band(last_close, predicted_return, self.quantiles["80"])
-        lower_95, upper_95 = band(last_close, predicted_return, self.quantiles["95"])
+            predicted_return = float(self.predict_returns(self._inputs(features))[0])
+        scale = 1.0 if self.conformal_method == ABSOLUTE else float(self.band_scale(features.iloc[-1:])[0])
+        lower_80, upper_80 = band(last_close, predicted_return, self.quantiles["80"], scale)
+        lower_95, upper_95 = band(last_close, predicted_return, self.quantiles["95"], scale)
         return PointForecast(
             as_of_date=pd.Timestamp(closes.index[-1]).date(),
             last_close=last_close,
@@ -145,6 +177,8 @@ class Forecaster:
             "features": feature_names(self.feature_config),
             "lookback": self.lookback,
             "quantiles": self.quantiles,
+            "conformal_method": self.conformal_method,
+            "conformal_scale": self.scale_column,
             "target_scale": self.target_scale,
             "scaler": _scaler_to_dict(self.scaler) if self.scaler is not None else None,
         }
@@ -160,7 +194,7 @@ class Forecaster:
         """Read a saved forecaster; a network is loaded and its compiled call traced once, up front."""
         directory = Path(directory)
         bundle = json.loads((directory / BUNDLE_FILE).read_text())
-        if bundle.get("format") != BUNDLE_FORMAT:
+        if bundle.get("format") not in READABLE_FORMATS:
             raise ValueError(f"unsupported forecaster bundle format {bundle.get('format')!r}")
         network = None
         if bundle["architecture"] != "naive":
@@ -175,6 +209,9 @@ class Forecaster:
             scaler=_scaler_from_dict(bundle["scaler"]) if bundle["scaler"] is not None else None,
             target_scale=bundle["target_scale"],
             network=network,
+            # Bundles without a method predate the normalized bands: their quantiles are half-widths.
+            conformal_method=bundle.get("conformal_method", ABSOLUTE),
+            scale_column=bundle.get("conformal_scale"),
         )
         if network is not None:
             n_features = len(bundle["features"])

@@ -41,8 +41,13 @@ def window_metrics(
     actual_close: np.ndarray,
     predicted_return: np.ndarray,
     quantiles: dict[str, float],
+    scale: np.ndarray | float = 1.0,
 ) -> dict[str, float | int | None]:
-    """Price-space errors, return-space R², direction, error relative to naive, and conformal band quality."""
+    """Price-space errors, return-space R², direction, error relative to naive, and conformal band quality.
+
+    The bands are last_close · exp(predicted_return ± quantile · scale): `scale` is σ_t of each sample for the
+    normalized conformal method, 1 for the absolute one.
+    """
     last_close = np.asarray(last_close, dtype=float)
     actual_close = np.asarray(actual_close, dtype=float)
     predicted_return = np.asarray(predicted_return, dtype=float)
@@ -64,7 +69,7 @@ def window_metrics(
         "rmae": mae / naive_mae if naive_mae > 0 else None,
     }
     for key in ("80", "95"):
-        lower, upper = band(last_close, predicted_return, quantiles[key])
+        lower, upper = band(last_close, predicted_return, quantiles[key], scale)
         metrics[f"coverage_{key}"] = float(np.mean((actual_close >= lower) & (actual_close <= upper)))
         metrics[f"width_{key}"] = float(np.mean(upper - lower))
     metrics["n"] = len(last_close)

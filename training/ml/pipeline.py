@@ -1,7 +1,9 @@
 """Train one candidate architecture end to end: split, tune on validation, conformal bands, score, register.
 
 Every selection decision (early stopping, hyperparameters, conformal quantiles, champion) uses the training and
-validation windows only; the test window is scored once, after the fact, and reported as it is.
+validation windows only; the test window is scored once, after the fact, and reported as it is. The conformal
+bands are normalized: validation scores |r - r̂| / σ with σ the as-of day's 20-day realised volatility (see
+`training.ml.conformal`), so a band widens with the volatility known when it is issued.
 """
 
 import logging
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.ml.conformal import band, conformal_quantiles
+from training.ml.conformal import ABSOLUTE, NORMALIZED, band, conformal_quantiles
 from training.ml.dataset import Dataset, Split, prepare_dataset
 from training.ml.features import FeatureConfig, feature_names
 from training.ml.forecaster import Forecaster
@@ -56,7 +58,9 @@ class CandidateResult:
     validation_start: date  # first validation target date
     test_start: date  # first test target date
     trials: int
-    conformal_quantiles: dict[str, float] = field(default_factory=dict)
+    conformal_quantiles: dict[str, float] = field(default_factory=dict)  # multipliers of σ_t when "normalized"
+    # Results recorded before the normalized bands have no method: theirs were absolute half-widths.
+    conformal_method: str = ABSOLUTE
     backtest: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -93,9 +97,11 @@ def _price_mae(split: Split, predicted_return: np.ndarray) -> float:
     return float(np.mean(np.abs(split.actual_close - split.last_close * np.exp(predicted_return))))
 
 
-def _backtest(split: Split, predicted_return: np.ndarray, quantiles: dict[str, float]) -> list[dict[str, Any]]:
-    lower_80, upper_80 = band(split.last_close, predicted_return, quantiles["80"])
-    lower_95, upper_95 = band(split.last_close, predicted_return, quantiles["95"])
+def _backtest(
+    split: Split, predicted_return: np.ndarray, quantiles: dict[str, float], scale: np.ndarray
+) -> list[dict[str, Any]]:
+    lower_80, upper_80 = band(split.last_close, predicted_return, quantiles["80"], scale)
+    lower_95, upper_95 = band(split.last_close, predicted_return, quantiles["95"], scale)
     predicted_close = split.last_close * np.exp(predicted_return)
     return [
         {
@@ -290,7 +296,11 @@ def train_candidate(
     try:
         if architecture == "naive":
             forecaster = Forecaster(
-                architecture="naive", feature_config=feature_config, lookback=0, quantiles={"80": 0.0, "95": 0.0}
+                architecture="naive",
+                feature_config=feature_config,
+                lookback=0,
+                quantiles={"80": 0.0, "95": 0.0},
+                conformal_method=NORMALIZED,
             )
             chosen: dict[str, Any] = {}
         else:
@@ -318,20 +328,28 @@ def train_candidate(
                 scaler=dataset.scaler,
                 target_scale=dataset.target_scale,
                 network=fitted.network,
+                conformal_method=NORMALIZED,
             )
 
         window = max(forecaster.lookback, 1)
         validation, test = dataset.split("validation", window=window), dataset.split("test", window=window)
         predicted_val = forecaster.predict_returns(dataset.inputs(validation, window=window))
         predicted_test = forecaster.predict_returns(dataset.inputs(test, window=window))
-        forecaster.quantiles = conformal_quantiles(validation.returns, predicted_val)
+        # σ of each as-of day, from the same build_features output the network read (known at its close).
+        scale_val = forecaster.band_scale(dataset.features.iloc[validation.rows])
+        scale_test = forecaster.band_scale(dataset.features.iloc[test.rows])
+        forecaster.quantiles = conformal_quantiles(validation.returns, predicted_val, scale_val)
         scores = {}
-        for name, split, predicted in (("val", validation, predicted_val), ("test", test, predicted_test)):
+        for name, split, predicted, scale in (
+            ("val", validation, predicted_val, scale_val),
+            ("test", test, predicted_test, scale_test),
+        ):
             scores[name] = window_metrics(
                 last_close=split.last_close,
                 actual_close=split.actual_close,
                 predicted_return=predicted,
                 quantiles=forecaster.quantiles,
+                scale=scale,
             )
 
         tracking.log_run_data(
@@ -346,6 +364,8 @@ def train_candidate(
                 "lookback": lookback,
                 "max_epochs": max_epochs,
                 "patience": patience,
+                "conformal_method": forecaster.conformal_method,
+                "conformal_scale": forecaster.scale_column,
                 **{f"feature_{key}": value for key, value in feature_config.to_dict().items()},
             },
             metrics={
@@ -384,6 +404,7 @@ def train_candidate(
         test_start=dataset.test_start,
         trials=trials,
         conformal_quantiles=dict(forecaster.quantiles),
-        backtest=_backtest(test, predicted_test, forecaster.quantiles),
+        conformal_method=forecaster.conformal_method,
+        backtest=_backtest(test, predicted_test, forecaster.quantiles, scale_test),
         seconds=round(time.perf_counter() - started, 3),
     )

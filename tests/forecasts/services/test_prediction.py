@@ -196,7 +196,7 @@ def test_a_naive_champion_from_the_real_mlflow_registry_forecasts(monkeypatch, s
     )
     version = model_version_record(result=result)
     ModelVersion.objects.filter(pk=version.pk).update(is_champion=True)
-    store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
+    store_closes(trading_days(dt.date(2025, 8, 1), dt.date(2025, 9, 24)))  # the naive band needs 20 days of volatility
 
     (stored,) = prediction.forecast_next_day()
 

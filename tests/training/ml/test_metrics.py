@@ -63,3 +63,17 @@ def test_metrics_are_json_serializable_and_complete():
     assert tuple(metrics) == METRIC_NAMES
     assert all(value is None or type(value) in (float, int) for value in metrics.values())
     json.dumps(metrics)
+
+
+def test_normalized_bands_multiply_sigma():
+    quantiles = {"80": 1.0, "95": 2.0}
+    sigma = np.array([0.005, 0.01, 0.01, 0.001])
+    metrics = window_metrics(
+        last_close=LAST, actual_close=ACTUAL, predicted_return=np.zeros(4), quantiles=quantiles, scale=sigma
+    )
+    # |log(actual / last)| = 0.00995, 0.00995, 0.0194, 0 against half-widths 0.005, 0.01, 0.01, 0.001 (80%)
+    # and 0.01, 0.02, 0.02, 0.002 (95%)
+    assert metrics["coverage_80"] == 0.5
+    assert metrics["coverage_95"] == 1.0
+    assert metrics["width_80"] == pytest.approx(np.mean(LAST * (np.exp(sigma) - np.exp(-sigma))))
+    assert tuple(metrics) == METRIC_NAMES

@@ -1,5 +1,6 @@
 """Tiny real Keras fits: each architecture trains, is deterministic, and serves what it was trained to predict."""
 
+import json
 import time
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from tests.training.ml.series import random_walk_closes
 from training.ml.dataset import prepare_dataset
-from training.ml.forecaster import Forecaster
+from training.ml.forecaster import BUNDLE_FILE, Forecaster
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +74,16 @@ def test_fit_is_deterministic_and_serves_its_own_predictions(dataset, architectu
     loaded = Forecaster.load(forecaster.save(tmp_path / "bundle"))
     assert loaded.architecture == architecture and loaded.min_history == forecaster.min_history
     assert loaded.forecast(history) == forecast
+
+    # A bundle saved before the normalized bands (format 1, no method) still serves its absolute bands.
+    legacy_dir = forecaster.save(tmp_path / "legacy")
+    bundle = json.loads((legacy_dir / BUNDLE_FILE).read_text())
+    del bundle["conformal_method"], bundle["conformal_scale"]
+    (legacy_dir / BUNDLE_FILE).write_text(json.dumps({**bundle, "format": 1}))
+    legacy = Forecaster.load(legacy_dir).forecast(history)
+    assert legacy.predicted_return == forecast.predicted_return
+    assert legacy.upper_80 == pytest.approx(legacy.last_close * np.exp(legacy.predicted_return + 0.01), rel=1e-12)
+    assert legacy.lower_95 == pytest.approx(legacy.last_close * np.exp(legacy.predicted_return - 0.02), rel=1e-12)
 
     started = time.perf_counter()
     for _ in range(10):

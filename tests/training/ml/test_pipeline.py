@@ -31,6 +31,7 @@ def test_changing_the_test_window_changes_no_selection_decision(mlflow_store):
         assert a.hyperparameters == b.hyperparameters
         assert a.validation_metrics == b.validation_metrics
         assert a.conformal_quantiles == b.conformal_quantiles
+        assert a.conformal_method == b.conformal_method == "normalized"
         assert (a.validation_start, a.test_start) == (b.validation_start, b.test_start)
         assert a.test_metrics["mae"] != b.test_metrics["mae"]
     assert select_champion(first).architecture == select_champion(second).architecture
@@ -83,6 +84,7 @@ def test_registry_round_trip(mlflow_store, architecture):
 
     forecaster = load_forecaster(f"models:/{name}@champion", tracking_uri=uri)
     assert forecaster.architecture == architecture
+    assert (forecaster.conformal_method, forecaster.quantiles) == ("normalized", result.conformal_quantiles)
     for row in result.backtest[::20]:
         forecast = forecaster.forecast(closes.loc[: row["as_of_date"]])
         assert forecast.as_of_date.isoformat() == row["as_of_date"]
@@ -110,6 +112,8 @@ def test_registry_round_trip(mlflow_store, architecture):
     assert run.info.status == "FINISHED"
     assert run.data.metrics["val_mae"] == pytest.approx(result.validation_metrics["mae"])
     assert run.data.metrics["test_rmae"] == pytest.approx(result.test_metrics["rmae"])
+    assert run.data.params["conformal_method"] == "normalized"
+    assert run.data.params["conformal_scale"] == "gold_vol_20"
 
 
 def test_not_enough_history_fails_before_anything_is_logged(tmp_path):

@@ -55,6 +55,15 @@ def test_candidate_result_round_trips_through_json():
     assert CandidateResult.from_dict({**data, "model_version_id": 7}) == result  # extra keys are ignored
 
 
+def test_the_conformal_method_round_trips_and_old_results_were_absolute():
+    result = candidate("mlp", 15.0)
+    result.conformal_method = "normalized"
+    data = json.loads(json.dumps(result.to_dict()))
+    assert CandidateResult.from_dict(data).conformal_method == "normalized"
+    del data["conformal_method"]  # recorded before the normalized bands
+    assert CandidateResult.from_dict(data).conformal_method == "absolute"
+
+
 def test_steps_for():
     assert steps_for("naive", 10) == 1
     assert steps_for("mlp", 10) == 11
