@@ -23,6 +23,7 @@ def training_run_execute_task(self, run_id: int) -> None:
     soft_time_limit=CANDIDATE_TIME_LIMIT,
     time_limit=CANDIDATE_TIME_LIMIT + 60,
     acks_late=False,
+    resultrepr_maxsize=160,  # the summary is for the chord callback, not for the log line
 )
 def training_candidate_fit_task(run_id: int, architecture: str) -> dict:
     return runs.training_candidate_fit(run_id=run_id, architecture=architecture)

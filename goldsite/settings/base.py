@@ -131,6 +131,8 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "goldsite.api.exception_handler",
 }
+# Seconds GET /api/forecasts/latest/ is served from the cache (0: never cached).
+API_LATEST_CACHE_SECONDS = env.int("API_LATEST_CACHE_SECONDS", default=5)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Goldsite API",
@@ -198,7 +200,6 @@ LOGGING = {
         "alembic": {"level": "WARNING"},
         "mlflow": {"level": "WARNING"},
         "hyperopt": {"level": "WARNING"},
-        "celery.app.trace": {"level": "WARNING"},  # a task's INFO line dumps its whole return value
     },
 }
 TRAINING_QUEUE_TIMEOUT = env.int("TRAINING_QUEUE_TIMEOUT", default=60 * 60)  # seconds

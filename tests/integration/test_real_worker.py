@@ -122,7 +122,7 @@ def stop_worker(worker: subprocess.Popen) -> None:
             worker.wait(timeout=10)
 
 
-def test_the_daily_chain_runs_on_a_real_worker(transactional_db, broker_url, settings, monkeypatch, tmp_path):
+def test_the_daily_chain_runs_on_a_real_worker(transactional_db, broker_url, tmp_path):
     run = TrainingRunFactory()
     naive = ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run)
     champion = ModelVersionFactory(architecture=ModelVersion.Architecture.MLP, training_run=run, is_champion=True)
@@ -151,11 +151,10 @@ def test_the_daily_chain_runs_on_a_real_worker(transactional_db, broker_url, set
             what="the worker to be ready",
         )
 
-        # Not eagerly: apply_async publishes to the real broker, where the worker picks the task up.
-        settings.CELERY_TASK_ALWAYS_EAGER = False
-        monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+        # send_task always publishes (it never runs eagerly), here to the real broker the worker listens on;
+        # the process-wide eager setting the rest of the suite relies on stays untouched.
         with Connection(broker_url) as broker:
-            tasks.run_daily_pipeline.apply_async(producer=broker.Producer())
+            celery_app.send_task(tasks.run_daily_pipeline.name, connection=broker)
 
         wait_for(
             lambda: Forecast.objects.live().filter(target_date=target).count() == 2,

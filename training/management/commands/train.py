@@ -36,9 +36,11 @@ class Command(BaseCommand):
         progress_log = logging.getLogger("training.services.runs")
         progress_handler = _ProgressHandler(self.stdout)
         saved = progress_log.level, progress_log.propagate
-        ml_log = logging.getLogger("training.ml")  # its messages reach us through the run's progress lines
-        saved_ml_level = ml_log.level
-        ml_log.setLevel(logging.WARNING)
+        # training.ml's messages reach us through the run's progress lines; Celery's eager trace repeats them.
+        quiet = [logging.getLogger(name) for name in ("training.ml", "celery.app.trace")]
+        saved_levels = [log.level for log in quiet]
+        for log in quiet:
+            log.setLevel(logging.WARNING)
         progress_log.addHandler(progress_handler)
         progress_log.setLevel(logging.INFO)
         progress_log.propagate = False
@@ -60,7 +62,8 @@ class Command(BaseCommand):
         finally:
             progress_log.removeHandler(progress_handler)
             progress_log.level, progress_log.propagate = saved
-            ml_log.setLevel(saved_ml_level)
+            for log, level in zip(quiet, saved_levels, strict=True):
+                log.setLevel(level)
         if run.status != TrainingRun.Status.SUCCEEDED:
             raise CommandError(f"Training run #{run.pk} {run.status}: {run.error or run.message}")
         self.stdout.write(self.style.SUCCESS(f"Training run #{run.pk} succeeded. {run.message}"))
