@@ -6,6 +6,7 @@ username and password for a token. Bad query values answer 400 with a message pe
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -146,6 +147,11 @@ class FreshnessOutputSerializer(serializers.Serializer):
     )
 
 
+# The latest forecast changes a few times a day (the daily pipeline, a promotion) and is the most requested
+# answer: it is served from the cache for API_LATEST_CACHE_SECONDS, so it can lag a change by that long.
+LATEST_CACHE_KEY = "goldsite:api:forecast-latest"
+
+
 class ForecastLatestApi(APIView):
     class OutputSerializer(serializers.Serializer):
         target_date = serializers.DateField(source="forecast.target_date")
@@ -159,15 +165,20 @@ class ForecastLatestApi(APIView):
         responses={200: OutputSerializer, 503: OpenApiResponse(description="No champion or no live forecast yet.")}
     )
     def get(self, request):
-        latest = forecast_latest()
-        if latest.champion is None:
-            raise ForecastNotReady("There is no champion model yet; run `manage.py train` first.")
-        if latest.forecast is None:
-            raise ForecastNotReady(
-                f"The champion {latest.champion} has no live forecast yet; "
-                "run `manage.py predict_next_day` or POST /api/predict/."
-            )
-        return Response(self.OutputSerializer(latest).data)
+        data = cache.get(LATEST_CACHE_KEY) if settings.API_LATEST_CACHE_SECONDS else None
+        if data is None:
+            latest = forecast_latest()
+            if latest.champion is None:
+                raise ForecastNotReady("There is no champion model yet; run `manage.py train` first.")
+            if latest.forecast is None:
+                raise ForecastNotReady(
+                    f"The champion {latest.champion} has no live forecast yet; "
+                    "run `manage.py predict_next_day` or POST /api/predict/."
+                )
+            data = self.OutputSerializer(latest).data
+            if settings.API_LATEST_CACHE_SECONDS:
+                cache.set(LATEST_CACHE_KEY, data, settings.API_LATEST_CACHE_SECONDS)
+        return Response(data)
 
 
 class PredictApi(APIView):

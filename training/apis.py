@@ -72,6 +72,7 @@ class TrainingRunOutputSerializer(serializers.ModelSerializer):
 
 class ModelVersionListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = PageNumberPagination  # also tells the schema that the list is paginated
 
     class FilterSerializer(serializers.Serializer):
         architecture = serializers.ChoiceField(choices=ModelVersion.Architecture.choices, required=False)
@@ -80,7 +81,7 @@ class ModelVersionListApi(APIView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(model_version_list(**filters.validated_data), request, view=self)
         return paginator.get_paginated_response(ModelVersionOutputSerializer(page, many=True).data)
 
@@ -111,6 +112,7 @@ class ModelVersionPromoteApi(APIView):
 
 class TrainingRunListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = PageNumberPagination  # also tells the schema that the list is paginated
 
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=TrainingRun.Kind.choices)
@@ -128,7 +130,7 @@ class TrainingRunListApi(APIView):
 
     @extend_schema(responses=TrainingRunOutputSerializer(many=True))
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(training_run_list().prefetch_related("model_versions"), request, self)
         return paginator.get_paginated_response(TrainingRunOutputSerializer(page, many=True).data)
 

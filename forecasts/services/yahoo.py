@@ -114,7 +114,8 @@ def yahoo_frame_rows(frame: pd.DataFrame, *, symbol: str) -> ParsedRows:
     rows: list[BarRow] = []
     skipped = 0
     for position, date in enumerate(dates):
-        values = {field: _value(series[position]) for field, series in columns.items()}
+        where = f"Yahoo {symbol}, bar {date.isoformat()}"
+        values = {field: _value(series[position], field=field, where=where) for field, series in columns.items()}
         close = values.pop("close")
         if close is None:
             skipped += 1
@@ -160,8 +161,11 @@ def _index_dates(frame: pd.DataFrame, *, symbol: str) -> list[dt.date]:
     return [timestamp.date() for timestamp in frame.index]
 
 
-def _value(raw: object) -> float | None:
+def _value(raw: object, *, field: str, where: str) -> float | None:
     if raw is None:
         return None
-    number = float(raw)
+    try:
+        number = float(raw)
+    except (TypeError, ValueError) as exc:  # garbage in the frame is Yahoo's error, not a crash of ours
+        raise MarketDataError(f"{where}: {field} {raw!r} is not a number") from exc
     return None if math.isnan(number) else number

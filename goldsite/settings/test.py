@@ -34,5 +34,8 @@ STORAGES = {
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min"}}  # noqa: F405
 AXES_ENABLED = env.bool("AXES_ENABLED", default=False)
+API_LATEST_CACHE_SECONDS = 0  # a test reads what it just stored; tests/e2e/test_api_cache.py turns it on
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 TRAINING_EAGER_IN_THREAD = False
+# WhiteNoise warns about a missing STATIC_ROOT at every request; tests never collect static files.
+STATIC_ROOT = tempfile.mkdtemp(prefix="goldsite-static-")

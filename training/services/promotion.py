@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from goldsite.audit import audit_log
 from training.exceptions import RegistryUnavailable, TrainingError
 from training.models import ChampionChange, ModelVersion
 
@@ -51,5 +52,8 @@ def model_version_promote(
                 f"{current if current is not None else 'unset'}."
             ) from exc
     logger.info("Champion is now %s (was %s)", locked, current)
+    audit_log(
+        "model_version.promote", actor=change.actor, model_version=str(locked), previous=str(current), reason=reason
+    )
     model_version.refresh_from_db()
     return change

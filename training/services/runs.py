@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from forecasts.selectors.prices import price_closes_frame
 from forecasts.services.scoring import forecast_backtest_store
+from goldsite.audit import audit_actor, audit_log
 from training.exceptions import TrainingError, TrainingRunActive
 from training.models import ModelVersion, TrainingRun
 from training.services.promotion import model_version_promote
@@ -87,6 +88,7 @@ def training_run_start(
             )
     except IntegrityError as exc:  # the database's one-active-run constraint: a concurrent start won
         raise TrainingRunActive("Another training run was started at the same moment; wait for it.") from exc
+    audit_log("training_run.start", actor=audit_actor(user), run=run.pk, kind=kind, params=params)
     _enqueue(run, inline=inline)
     run.refresh_from_db()
     return run
