@@ -166,7 +166,14 @@ CELERY_RESULT_EXPIRES = 60 * 60 * 24
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"training.*": {"queue": "training"}}
+CELERY_TASK_ROUTES = {
+    # Quick bookkeeping stays on the default queue, never behind hour-long candidate fits.
+    "training.reap_runs": {"queue": "default"},
+    "training.start_scheduled_run": {"queue": "default"},
+    "training.execute_run": {"queue": "default"},
+    # Fitting candidates (and the chord's callback) go to `training`, which extra machines can serve.
+    "training.*": {"queue": "training"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Market data -----------------------------------------------------------------------------------
