@@ -21,3 +21,15 @@ def shared_data() -> Path:
     if not (GOLD_CSV.is_file() and SPX_CSV.is_file()):
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+@pytest.fixture
+def yahoo(monkeypatch):
+    """yfinance.download answers from the test's frames and exceptions (tests.forecasts.market_data.FakeYahoo)."""
+    import yfinance
+
+    from tests.forecasts.market_data import FakeYahoo
+
+    fake = FakeYahoo()
+    monkeypatch.setattr(yfinance, "download", fake.download)
+    return fake

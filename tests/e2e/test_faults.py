@@ -31,7 +31,7 @@ from forecasts.selectors.prices import data_freshness
 from forecasts.tasks import fetch_market_data
 from tests.factories import ModelVersionFactory, StaffUserFactory, UserFactory
 from tests.forecasts.forecasters import gold_close, store_closes, trading_days
-from tests.forecasts.market_data import FakeYahoo, bars_snapshot, download_frame, empty_download_frame
+from tests.forecasts.market_data import bars_snapshot, download_frame, empty_download_frame
 from training.models import ChampionChange, ModelVersion, TrainingRun
 from training.services import runs
 
@@ -47,13 +47,6 @@ def stale_history():
     days = trading_days(expected - dt.timedelta(days=60), expected - dt.timedelta(days=7))
     store_closes(days)
     return days[-1]
-
-
-@pytest.fixture
-def yahoo(monkeypatch) -> FakeYahoo:
-    fake = FakeYahoo()
-    monkeypatch.setattr(yfinance, "download", fake.download)
-    return fake
 
 
 @pytest.fixture

@@ -5,18 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.forecasts.market_data import FakeYahoo
-
-
-@pytest.fixture
-def yahoo(monkeypatch) -> FakeYahoo:
-    """yfinance.download answers from the test's frames and exceptions; see FakeYahoo."""
-    import yfinance
-
-    fake = FakeYahoo()
-    monkeypatch.setattr(yfinance, "download", fake.download)
-    return fake
-
 
 @pytest.fixture
 def write_csv(tmp_path):

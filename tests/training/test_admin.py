@@ -17,15 +17,6 @@ def admin_client(client):
     return client
 
 
-@pytest.fixture
-def aliases(monkeypatch):
-    moved = []
-    monkeypatch.setattr(
-        "training.ml.registry.set_alias", lambda **kw: moved.append((kw["name"], kw["alias"], kw["version"]))
-    )
-    return moved
-
-
 def _action(client, versions, **extra):
     data = {"action": "promote_to_champion", "_selected_action": [v.pk for v in versions], **extra}
     return client.post(CHANGELIST, data, follow=True)

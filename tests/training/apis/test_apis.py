@@ -38,18 +38,6 @@ def staff_api(staff_user):
 
 
 @pytest.fixture
-def aliases(monkeypatch):
-    """Record MLflow alias moves instead of making them."""
-    moved = []
-
-    def set_alias(*, tracking_uri, name, alias, version):
-        moved.append((name, alias, version))
-
-    monkeypatch.setattr("training.ml.registry.set_alias", set_alias)
-    return moved
-
-
-@pytest.fixture
 def not_executed(monkeypatch):
     """Queue runs without executing them."""
     queued = []

@@ -10,18 +10,6 @@ from training.services.promotion import model_version_promote
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def aliases(monkeypatch):
-    """Record alias moves instead of talking to MLflow."""
-    moved = []
-
-    def set_alias(*, tracking_uri, name, alias, version):
-        moved.append((name, alias, version))
-
-    monkeypatch.setattr("training.ml.registry.set_alias", set_alias)
-    return moved
-
-
 def test_promotion_makes_the_version_the_only_champion_and_records_who(aliases):
     old = ModelVersionFactory(is_champion=True)
     new = ModelVersionFactory()

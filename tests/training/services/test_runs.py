@@ -14,14 +14,6 @@ from training.services import runs
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def no_execution(monkeypatch):
-    """Start runs without executing them, to test what `training_run_start` itself decides."""
-    started = []
-    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: started.append(run.pk))
-    return started
-
-
 def test_a_run_is_queued_with_its_parameters(no_execution):
     run = runs.training_run_start(kind="tune", trials=3, architectures=["lstm", "mlp"], test_days=100)
     assert run.status == TrainingRun.Status.QUEUED

@@ -13,7 +13,6 @@ from tests.factories import (
     ChampionChangeFactory,
     ForecastFactory,
     ModelVersionFactory,
-    StaffUserFactory,
     TrainingRunFactory,
     UserFactory,
 )
@@ -23,29 +22,6 @@ from training.views import metrics_table
 pytestmark = pytest.mark.django_db
 
 METRICS = {"mae": 24.5, "rmse": 31.0, "mape": 0.84, "rmae": 0.9731, "coverage_80": 0.812, "n": 250}
-
-
-@pytest.fixture
-def aliases(monkeypatch):
-    """Record MLflow alias moves instead of talking to MLflow."""
-    moved = []
-    monkeypatch.setattr(
-        "training.ml.registry.set_alias",
-        lambda *, tracking_uri, name, alias, version: moved.append((name, alias, version)),
-    )
-    return moved
-
-
-@pytest.fixture
-def analyst(client):
-    client.force_login(UserFactory())
-    return client
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 @pytest.fixture

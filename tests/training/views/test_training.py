@@ -7,33 +7,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import StaffUserFactory, TrainingRunFactory, UserFactory
+from tests.factories import StaffUserFactory, TrainingRunFactory
 from training.models import TrainingRun
-from training.services import runs
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def no_execution(monkeypatch):
-    """Start runs for real but do not execute them (no data, no Keras)."""
-    started = []
-    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: started.append(run.pk))
-    return started
-
-
-@pytest.fixture
-def analyst(client):
-    client.force_login(UserFactory())
-    return client
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def running_run(**kwargs):

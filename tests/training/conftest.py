@@ -1,0 +1,39 @@
+"""Fixtures shared by the training tests: signed-in clients, MLflow alias moves, runs that don't execute."""
+
+import pytest
+
+from tests.factories import StaffUserFactory, UserFactory
+
+
+@pytest.fixture
+def aliases(monkeypatch):
+    """Record MLflow alias moves, as (name, alias, version), instead of making them."""
+    moved = []
+
+    def set_alias(*, tracking_uri, name, alias, version):
+        moved.append((name, alias, version))
+
+    monkeypatch.setattr("training.ml.registry.set_alias", set_alias)
+    return moved
+
+
+@pytest.fixture
+def no_execution(monkeypatch):
+    """Start runs for real but do not execute them (no data, no Keras); lists the started run ids."""
+    from training.services import runs
+
+    started = []
+    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: started.append(run.pk))
+    return started
+
+
+@pytest.fixture
+def analyst(client):
+    client.force_login(UserFactory())
+    return client
+
+
+@pytest.fixture
+def staff(client):
+    client.force_login(StaffUserFactory())
+    return client
