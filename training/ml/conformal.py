@@ -41,7 +41,11 @@ def scale_feature(feature_config: FeatureConfig) -> str:
 
 def volatility_scale(features: pd.DataFrame, column: str) -> np.ndarray:
     """σ of every row of `build_features` output: the unscaled volatility column, floored at MIN_SCALE."""
-    values = features[column].to_numpy(dtype=float)
+    return floored_scale(features[column].to_numpy(dtype=float), column)
+
+
+def floored_scale(values: np.ndarray, column: str) -> np.ndarray:
+    """`volatility_scale` of the values of the volatility column (an array): floored at MIN_SCALE."""
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{column} must be finite to scale conformal bands")
     return np.maximum(values, MIN_SCALE)

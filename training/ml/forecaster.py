@@ -15,7 +15,15 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from training.ml.conformal import ABSOLUTE, NORMALIZED, band, check_method, scale_feature, volatility_scale
+from training.ml.conformal import (
+    ABSOLUTE,
+    NORMALIZED,
+    band,
+    check_method,
+    floored_scale,
+    scale_feature,
+    volatility_scale,
+)
 from training.ml.features import FeatureConfig, build_features, feature_names
 
 BUNDLE_FILE = "forecaster.json"
@@ -90,12 +98,28 @@ class Forecaster:
         self.quantiles = {"80": float(quantiles["80"]), "95": float(quantiles["95"])}
         self.conformal_method = check_method(conformal_method)
         self.scale_column = scale_column or scale_feature(feature_config)
-        if self.scale_column not in feature_names(feature_config):
+        names = feature_names(feature_config)
+        if self.scale_column not in names:
             raise ValueError(f"{self.scale_column} is not one of the configured features")
+        self._scale_position = names.index(self.scale_column)
         self.scaler = scaler
         self.target_scale = float(target_scale)
         self.network = network
         self._predict = None
+
+    @property
+    def scaler(self) -> StandardScaler | None:
+        return self._scaler
+
+    @scaler.setter
+    def scaler(self, scaler: StandardScaler | None) -> None:
+        # Serving scales one row with the fitted arrays directly: the same `(x - mean_) / scale_` as
+        # `StandardScaler.transform`, without its ~100 µs of input validation per call.
+        self._scaler = scaler
+        with_mean = scaler is not None and scaler.with_mean
+        with_std = scaler is not None and scaler.with_std
+        self._scaler_mean = np.asarray(scaler.mean_, dtype=float) if with_mean else None
+        self._scaler_scale = np.asarray(scaler.scale_, dtype=float) if with_std else None
 
     @property
     def feature_rows(self) -> int:
@@ -126,13 +150,19 @@ class Forecaster:
             raise ValueError(f"a {self.architecture} forecast needs {self.min_history} days of closes")
         return features
 
-    def _inputs(self, features: pd.DataFrame) -> np.ndarray:
-        x = self.scaler.transform(features.to_numpy(dtype=float)[-self.lookback :]).astype(np.float32)
+    def _inputs(self, values: np.ndarray) -> np.ndarray:
+        """The network input from the feature rows (`build_features(...).to_numpy()`) of one forecast."""
+        x = values[-self.lookback :]
+        if self._scaler_mean is not None:
+            x = x - self._scaler_mean
+        if self._scaler_scale is not None:
+            x = x / self._scaler_scale
+        x = x.astype(np.float32)
         return x if self.lookback == 1 else x[np.newaxis]
 
     def network_inputs(self, closes: pd.DataFrame) -> np.ndarray:
         """The scaled input of one forecast as of the last row, from only the tail of history it needs."""
-        return self._inputs(self.features(closes))
+        return self._inputs(self.features(closes).to_numpy(dtype=float))
 
     def band_scale(self, features: pd.DataFrame) -> np.ndarray:
         """What the quantiles multiply for each row of `build_features` output: σ (normalized) or 1 (absolute)."""
@@ -146,13 +176,19 @@ class Forecaster:
             raise ValueError(
                 f"a {self.architecture} forecast needs {self.min_history} days of closes, got {len(closes)}"
             )
-        last_close = float(closes["gold"].iloc[-1])
-        features = self.features(closes) if self.feature_rows else None  # one build_features call
+        gold = closes.columns.get_loc("gold")  # positional: no Series per call
+        last_close = float(closes.iat[-1, gold] if isinstance(gold, int) else closes["gold"].iloc[-1])
+        # One build_features call on the tail; the rest works on its numpy values.
+        values = self.features(closes).to_numpy(dtype=float) if self.feature_rows else None
         if self.architecture == "naive":
             predicted_return = 0.0
         else:
-            predicted_return = float(self.predict_returns(self._inputs(features))[0])
-        scale = 1.0 if self.conformal_method == ABSOLUTE else float(self.band_scale(features.iloc[-1:])[0])
+            inputs = self._inputs(values)
+            predicted_return = float(self.predict_returns(inputs)[0])
+        if self.conformal_method == ABSOLUTE:
+            scale = 1.0
+        else:  # band_scale of the as-of row
+            scale = float(floored_scale(values[-1:, self._scale_position], self.scale_column)[0])
         lower_80, upper_80 = band(last_close, predicted_return, self.quantiles["80"], scale)
         lower_95, upper_95 = band(last_close, predicted_return, self.quantiles["95"], scale)
         return PointForecast(

@@ -205,9 +205,13 @@ def train_network(
 
 
 def predictor(model: keras.Model):
-    """A compiled `inputs -> outputs[:, 0]` function (numpy in, float64 numpy out); traced on first call."""
+    """A compiled `inputs -> outputs[:, 0]` function (numpy in, float64 numpy out); traced here, once.
+
+    The concrete function is called directly: the same graph as calling the `tf.function`, without its
+    per-call argument binding (~0.1 ms of a one-row forecast).
+    """
     spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
-    call = tf.function(lambda x: model(x, training=False)[:, 0], input_signature=[spec])
+    call = tf.function(lambda x: model(x, training=False)[:, 0], input_signature=[spec]).get_concrete_function()
 
     def predict(x: np.ndarray) -> np.ndarray:
         return call(tf.constant(x, tf.float32)).numpy().astype(np.float64)
