@@ -7,26 +7,14 @@ MLflow or TensorFlow: a network predicts a fixed +1% log return, the naive model
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 
 from forecasts.calendar import is_trading_day
 from forecasts.models import PriceBar
 from forecasts.services import prediction
+from training.ml.forecaster import PointForecast
 from training.models import ModelVersion
 
 NETWORK_RETURN = 0.01
-
-
-@dataclass(frozen=True)
-class FakePoint:
-    as_of_date: dt.date
-    last_close: float
-    predicted_return: float
-    predicted_close: float
-    lower_80: float
-    upper_80: float
-    lower_95: float
-    upper_95: float
 
 
 class FakeForecaster:
@@ -35,10 +23,10 @@ class FakeForecaster:
         self.min_history = min_history
         self.predicted_return = 0.0 if architecture == "naive" else NETWORK_RETURN
 
-    def forecast(self, closes) -> FakePoint:
+    def forecast(self, closes) -> PointForecast:
         last_close = float(closes["gold"].iloc[-1])
         predicted = last_close * math.exp(self.predicted_return)
-        return FakePoint(
+        return PointForecast(
             as_of_date=closes.index[-1].date(),
             last_close=last_close,
             predicted_return=self.predicted_return,
