@@ -11,7 +11,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -109,7 +109,7 @@ def _enqueue(run: TrainingRun, *, inline: bool) -> None:
         try:
             training_run_execute_task.apply(args=(run.pk,))
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's connections; it never serves another request
 
     threading.Thread(target=execute_in_background, name=f"training-run-{run.pk}", daemon=True).start()
 
