@@ -94,3 +94,25 @@ class ForecastFactory(factory.django.DjangoModelFactory):
     upper_80 = 3740.0
     lower_95 = 3640.0
     upper_95 = 3760.0
+
+
+def scored_forecast(version, *, day, predicted, actual, last_close, band=40.0, kind=Forecast.Kind.LIVE) -> Forecast:
+    """A saved forecast of `day` with an 80% band of ± band (95%: ± 2·band), scored against `actual`."""
+    from forecasts.services.scoring import forecast_apply_actual
+
+    forecast = ForecastFactory.build(
+        model_version=version,
+        kind=kind,
+        target_date=day,
+        as_of_date=day - dt.timedelta(days=1),
+        last_close=last_close,
+        predicted_return=0.0,
+        predicted_close=predicted,
+        lower_80=predicted - band,
+        upper_80=predicted + band,
+        lower_95=predicted - 2 * band,
+        upper_95=predicted + 2 * band,
+    )
+    forecast_apply_actual(forecast=forecast, actual_close=actual)
+    forecast.save()
+    return forecast

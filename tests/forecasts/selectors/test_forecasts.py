@@ -7,8 +7,7 @@ import pytest
 from forecasts.exceptions import ForecastError
 from forecasts.models import Forecast
 from forecasts.selectors.forecasts import forecast_accuracy, forecast_latest, forecast_list
-from forecasts.services.scoring import forecast_apply_actual
-from tests.factories import ForecastFactory, ModelVersionFactory, PriceBarFactory, TrainingRunFactory
+from tests.factories import ForecastFactory, ModelVersionFactory, PriceBarFactory, TrainingRunFactory, scored_forecast
 from tests.forecasts.forecasters import trading_days
 from training.models import ModelVersion
 
@@ -34,23 +33,9 @@ def naive(run):
 
 def scored(version, day, *, actual=2000.0, miss=0.0, last_close=1980.0, half_band=40.0, kind="live"):
     """A scored forecast of `day` predicting `actual + miss`, with an 80% band of ± half_band."""
-    predicted = actual + miss
-    forecast = ForecastFactory.build(
-        model_version=version,
-        kind=kind,
-        target_date=day,
-        as_of_date=day - dt.timedelta(days=1),
-        last_close=last_close,
-        predicted_return=0.0,
-        predicted_close=predicted,
-        lower_80=predicted - half_band,
-        upper_80=predicted + half_band,
-        lower_95=predicted - 2 * half_band,
-        upper_95=predicted + 2 * half_band,
+    return scored_forecast(
+        version, day=day, predicted=actual + miss, actual=actual, last_close=last_close, band=half_band, kind=kind
     )
-    forecast_apply_actual(forecast=forecast, actual_close=actual)
-    forecast.save()
-    return forecast
 
 
 def naive_scored(version, day, *, kind="live"):

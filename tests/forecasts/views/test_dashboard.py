@@ -10,10 +10,16 @@ from django.urls import reverse
 from forecasts.calendar import last_completed_trading_day
 from forecasts.models import Forecast
 from forecasts.selectors.forecasts import forecast_accuracy
-from forecasts.services.scoring import forecast_apply_actual
 from forecasts.views.charts import forecast_figure
 from forecasts.views.dashboard import DashboardQuery, chart_context
-from tests.factories import ForecastFactory, ModelVersionFactory, PriceBarFactory, TrainingRunFactory, UserFactory
+from tests.factories import (
+    ForecastFactory,
+    ModelVersionFactory,
+    PriceBarFactory,
+    TrainingRunFactory,
+    UserFactory,
+    scored_forecast,
+)
 from training.models import ModelVersion
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -44,24 +50,6 @@ def _gold(start: dt.date, closes: list[float]) -> None:
         PriceBarFactory(date=start + dt.timedelta(days=i), close=close)
 
 
-def _scored(version, *, kind, day, last_close, predicted, actual, band=40.0):
-    forecast = ForecastFactory.build(
-        model_version=version,
-        kind=kind,
-        target_date=day,
-        as_of_date=day - dt.timedelta(days=1),
-        last_close=last_close,
-        predicted_close=predicted,
-        lower_80=predicted - band,
-        upper_80=predicted + band,
-        lower_95=predicted - 2 * band,
-        upper_95=predicted + 2 * band,
-    )
-    forecast_apply_actual(forecast=forecast, actual_close=actual)
-    forecast.save()
-    return forecast
-
-
 @pytest.fixture
 def trained():
     """A champion MLP and its run's naive version, each with a 3-day scored backtest, and gold closes."""
@@ -73,8 +61,10 @@ def trained():
     for day, (last, predicted, actual) in zip(
         days, [(3700.0, 3706.0, 3705.0), (3705.0, 3712.0, 3710.0), (3710.0, 3712.0, 3715.0)], strict=True
     ):
-        _scored(champion, kind=Forecast.Kind.BACKTEST, day=day, last_close=last, predicted=predicted, actual=actual)
-        _scored(naive, kind=Forecast.Kind.BACKTEST, day=day, last_close=last, predicted=last, actual=actual)
+        scored_forecast(
+            champion, kind=Forecast.Kind.BACKTEST, day=day, last_close=last, predicted=predicted, actual=actual
+        )
+        scored_forecast(naive, kind=Forecast.Kind.BACKTEST, day=day, last_close=last, predicted=last, actual=actual)
     return champion, naive
 
 
