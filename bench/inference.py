@@ -2,7 +2,7 @@
 
 Loads the champion from the MLflow registry the settings point at (DATABASE_URL, MLFLOW_TRACKING_URI: the same
 lookup the prediction service does) with the closes stored in the database. When there is no champion (or no
-database), trains a tiny MLP (1 trial) on ../shared/data into a throw-away MLflow store and loads that back
+database), fits an MLP with default hyperparameters on ../shared/data into a throw-away MLflow store and loads that back
 from the registry. Prints the load time and the median / p90 / p99 of many forecast calls. Target: median ≤ 2 ms.
 
     .venv/bin/python bench/inference.py [--calls 500] [--train]
@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
+
+from bench.history import DATA, FILES  # noqa: E402
 
 
 def champion_and_closes():
@@ -46,26 +47,26 @@ def champion_and_closes():
 
 
 def tiny_model_and_closes():
-    """Train a 1-trial MLP on ../shared/data into a temporary MLflow store; return what champion_and_closes does."""
-    import pandas as pd
+    """Fit an MLP with default hyperparameters on ../shared/data into a temporary MLflow store; return what
+    champion_and_closes does."""
+    from bench.history import read_shared_closes
+    from training.ml.dataset import Protocol
+    from training.ml.pipeline import evaluate_candidate
 
-    from training.ml.features import join_closes
-    from training.ml.pipeline import train_candidate
-
-    def read(path: Path) -> pd.Series:
-        frame = pd.read_csv(path)
-        dates = pd.to_datetime(frame["Date"], format="%d/%m/%Y")
-        return pd.Series(frame["Close"].to_numpy(dtype=float), index=pd.DatetimeIndex(dates), name=path.stem)
-
-    closes = join_closes(read(DATA / "gold_data.csv"), read(DATA / "sp500.csv"))
+    closes = read_shared_closes()
     store = tempfile.mkdtemp(prefix="goldsite-bench-inference-")
     tracking_uri = f"sqlite:///{store}/mlflow.db"
     started = time.perf_counter()
-    result = train_candidate(
-        closes, architecture="mlp", trials=1, tracking_uri=tracking_uri, experiment="bench", artifact_root=store
+    result = evaluate_candidate(
+        closes,
+        kind="mlp",
+        protocol=Protocol(folds=4, retrain_every=250),
+        tracking_uri=tracking_uri,
+        experiment="bench",
+        artifact_root=store,
     )
-    mae = result.validation_metrics["mae"]
-    print(f"trained a tiny MLP in {time.perf_counter() - started:.1f} s (validation MAE {mae:.2f})")
+    mae = result.cv_metrics["mae"]
+    print(f"fitted an MLP in {time.perf_counter() - started:.1f} s (CV MAE {mae:.2f})")
     uri = f"models:/{result.registered_name}/{result.version}"
     return uri, tracking_uri, closes, f"tiny mlp {uri}"
 
@@ -78,7 +79,7 @@ def main() -> int:
 
     found = None if args.train else champion_and_closes()
     if found is None:
-        if not (DATA / "gold_data.csv").is_file():
+        if not (DATA / FILES["gold"]).is_file():
             print(f"skipped: no champion and {DATA} is absent")
             return 0
         found = tiny_model_and_closes()

@@ -40,10 +40,13 @@ SCHEDULES = [
         crontab={"minute": "30", "hour": "17", "day_of_week": "1-5", "day_of_month": "*", "month_of_year": "*"},
     ),
     Schedule(
-        name="Weekly retrain",
+        name="Refit when due",
         task="training.start_scheduled_run",
-        description="Sunday morning: refit every architecture with its best known hyperparameters.",
-        crontab={"minute": "0", "hour": "6", "day_of_week": "0", "day_of_month": "*", "month_of_year": "*"},
+        description=(
+            "Weekday evenings after the daily pipeline: refit every candidate with the latest tune's settings once "
+            "the champion is TRAINING_RETRAIN_EVERY trading days old (the cadence the walk-forward test reports)."
+        ),
+        crontab={"minute": "30", "hour": "18", "day_of_week": "1-5", "day_of_month": "*", "month_of_year": "*"},
         kwargs={"kind": "train"},
     ),
     Schedule(
@@ -62,10 +65,18 @@ SCHEDULES = [
 ]
 
 
+# Schedules an earlier release stored and this one replaces: removed by every setup.
+RETIRED = ("Weekly retrain",)
+
+
 def schedules_setup(*, reset: bool = False) -> dict[str, str]:
-    """Store every schedule in SCHEDULES. Returns {name: "created" | "kept" | "reset"}. Idempotent."""
+    """Store every schedule in SCHEDULES, remove the RETIRED ones. Returns {name: "created" | "kept" | "reset" |
+    "removed"}. Idempotent."""
     outcome = {}
     with transaction.atomic():
+        for name in RETIRED:
+            if PeriodicTask.objects.filter(name=name).delete()[0]:
+                outcome[name] = "removed"
         for schedule in SCHEDULES:
             existing = PeriodicTask.objects.filter(name=schedule.name).first()
             if existing is not None and not reset:

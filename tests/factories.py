@@ -53,7 +53,13 @@ class TrainingRunFactory(factory.django.DjangoModelFactory):
 
     kind = TrainingRun.Kind.TUNE
     status = TrainingRun.Status.SUCCEEDED
-    params = factory.LazyFunction(lambda: {"trials": 1, "architectures": ["mlp"], "test_days": 250})
+    params = factory.LazyFunction(
+        lambda: {
+            "trials": 1,
+            "architectures": ["mlp"],
+            "protocol": {"test_days": 250, "selection_days": 500, "folds": 5, "retrain_every": 21, "lookback": 20},
+        }
+    )
 
 
 class ModelVersionFactory(factory.django.DjangoModelFactory):
@@ -65,7 +71,7 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
     run_id = factory.Sequence(lambda n: f"{n:032x}")
     architecture = ModelVersion.Architecture.MLP
     hyperparameters = factory.LazyFunction(lambda: {"units": 32, "learning_rate": 0.001})
-    validation_metrics = factory.LazyFunction(lambda: {"mae": 20.0, "rmae": 0.99, "mape": 0.8})
+    cv_metrics = factory.LazyFunction(lambda: {"mae": 20.0, "rmae": 0.99, "p_value": 0.3, "n": 500})
     test_metrics = factory.LazyFunction(lambda: {"mae": 22.0, "rmae": 1.01, "mape": 0.85})
     data_start = dt.date(2020, 10, 1)
     data_end = dt.date(2025, 9, 24)

@@ -19,7 +19,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "__str__",
         "architecture",
         "is_champion",
-        "validation_mae",
+        "cv_mae",
+        "cv_p",
         "test_mae",
         "test_mape",
         "test_rmae",
@@ -37,9 +38,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="val MAE")
-    def validation_mae(self, obj):
-        return _metric(obj.validation_metrics, "mae", ".2f")
+    @admin.display(description="CV MAE")
+    def cv_mae(self, obj):
+        return _metric(obj.cv_metrics, "mae", ".2f")
+
+    @admin.display(description="p vs naive")
+    def cv_p(self, obj):
+        return "—" if obj.p_value is None else format(obj.p_value, ".3f")
 
     @admin.display(description="test MAE")
     def test_mae(self, obj):

@@ -9,22 +9,31 @@ class ModelVersion(models.Model):
 
     class Architecture(models.TextChoices):
         NAIVE = "naive", "Naive (tomorrow = today)"
+        DRIFT = "drift", "Drift (naive + trailing mean return)"
         MLP = "mlp", "MLP"
         CNN = "cnn", "CNN"
         LSTM = "lstm", "LSTM"
+        ENSEMBLE = "ensemble", "Ensemble (mean of the networks)"
 
     registered_name = models.CharField(max_length=200)
     version = models.PositiveIntegerField()
     run_id = models.CharField(max_length=64, help_text="The MLflow run that produced this version.")
     architecture = models.CharField(max_length=8, choices=Architecture.choices)
     hyperparameters = models.JSONField(default=dict, blank=True)
-    validation_metrics = models.JSONField(default=dict, blank=True)
-    test_metrics = models.JSONField(default=dict, blank=True)
+    cv_metrics = models.JSONField(
+        default=dict, blank=True, help_text="Rolling-origin CV of the selection period: pooled, per fold, DM vs naive."
+    )
+    test_metrics = models.JSONField(default=dict, blank=True, help_text="Walk-forward test at the live refit cadence.")
     feature_config = models.JSONField(default=dict, blank=True)
+    protocol = models.JSONField(
+        default=dict, blank=True, help_text="test_days, selection_days, folds, retrain_every, lookback"
+    )
+    refit_epochs = models.PositiveIntegerField(null=True, blank=True)
     data_start = models.DateField(null=True, blank=True)
     data_end = models.DateField(null=True, blank=True)
-    validation_start = models.DateField(null=True, blank=True)
-    test_start = models.DateField(null=True, blank=True)
+    selection_start = models.DateField(null=True, blank=True, help_text="First CV target date.")
+    test_start = models.DateField(null=True, blank=True, help_text="First walk-forward test target date.")
+    fitted_through = models.DateField(null=True, blank=True, help_text="Last target date the served model learnt from.")
     is_champion = models.BooleanField(default=False)
     training_run = models.ForeignKey(
         "training.TrainingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="model_versions"
@@ -48,8 +57,19 @@ class ModelVersion(models.Model):
         return f"models:/{self.registered_name}/{self.version}"
 
     @property
-    def validation_mae(self) -> float | None:
-        return self.validation_metrics.get("mae")
+    def cv_mae(self) -> float | None:
+        return self.cv_metrics.get("mae")
+
+    @property
+    def cv_rmae(self) -> float | None:
+        return self.cv_metrics.get("rmae")
+
+    @property
+    def p_value(self) -> float | None:
+        """One-sided Diebold–Mariano p against naive over the pooled CV days (None for naive itself)."""
+        if self.architecture == self.Architecture.NAIVE:
+            return None
+        return self.cv_metrics.get("p_value")
 
     @property
     def test_rmae(self) -> float | None:

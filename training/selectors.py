@@ -27,7 +27,7 @@ def model_version_naive_baseline(*, champion: ModelVersion | None = None) -> Mod
 
 
 def model_version_run_candidates(*, run: TrainingRun) -> list[ModelVersion]:
-    """A run's candidates in the order the champion tie-break uses: naive, MLP, CNN, LSTM."""
+    """A run's candidates in the order the champion tie-break uses: naive, drift, MLP, CNN, LSTM, ensemble."""
     order = {arch: i for i, arch in enumerate(ModelVersion.Architecture.values)}
     return sorted(run.model_versions.all(), key=lambda v: order.get(v.architecture, 99))
 

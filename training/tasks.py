@@ -25,8 +25,8 @@ def training_run_execute_task(self, run_id: int) -> None:
     acks_late=False,
     resultrepr_maxsize=160,  # the summary is for the chord callback, not for the log line
 )
-def training_candidate_fit_task(run_id: int, architecture: str) -> dict:
-    return runs.training_candidate_fit(run_id=run_id, architecture=architecture)
+def training_candidate_fit_task(run_id: int, kind: str) -> dict:
+    return runs.training_candidate_fit(run_id=run_id, kind=kind)
 
 
 @shared_task(name="training.finalize_run", soft_time_limit=600, time_limit=660)
@@ -41,10 +41,6 @@ def training_runs_reap_task() -> list[int]:
 
 @shared_task(name="training.start_scheduled_run", soft_time_limit=60, time_limit=90)
 def training_run_start_scheduled_task(kind: str, trials: int | None = None) -> int | None:
-    """Beat's weekly retrain and monthly tune. Skips quietly when a run is already active."""
-    from training.exceptions import TrainingRunActive
-
-    try:
-        return runs.training_run_start(kind=kind, trials=trials).pk
-    except TrainingRunActive:
-        return None
+    """Beat's refit (when due) and monthly tune. Skips quietly when not due or a run is already active."""
+    run = runs.training_run_start_scheduled(kind=kind, trials=trials)
+    return run.pk if run is not None else None

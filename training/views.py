@@ -79,10 +79,7 @@ def _readable(value):
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
     page_obj = Paginator(model_version_list(), VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [
-        {"version": v, "val": _metrics_view(v.validation_metrics), "test": _metrics_view(v.test_metrics)}
-        for v in page_obj
-    ]
+    rows = [{"version": v, "cv": _metrics_view(v.cv_metrics), "test": _metrics_view(v.test_metrics)} for v in page_obj]
     context = {
         "page_obj": page_obj,
         "rows": rows,
@@ -92,7 +89,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
     return render(request, "training/models.html", context)
 
 
-# (label, metric key, formatter): the detail page's validation vs test table.
+# (label, metric key, formatter): the detail page's cross-validation vs walk-forward test table.
 METRIC_ROWS = (
     ("Mean absolute error", "mae", money),
     ("Root mean squared error", "rmse", money),
@@ -107,10 +104,10 @@ METRIC_ROWS = (
 
 
 def metrics_table(*, version: ModelVersion, baseline: ModelVersion | None) -> list[dict]:
-    """Rows of formatted numbers: the version's validation and test metrics, and the naive ones beside them."""
-    columns = {"validation": _metrics_view(version.validation_metrics), "test": _metrics_view(version.test_metrics)}
+    """Rows of formatted numbers: the version's CV and walk-forward test metrics, and the naive ones beside them."""
+    columns = {"cv": _metrics_view(version.cv_metrics), "test": _metrics_view(version.test_metrics)}
     if baseline is not None:
-        columns["naive_validation"] = _metrics_view(baseline.validation_metrics)
+        columns["naive_cv"] = _metrics_view(baseline.cv_metrics)
         columns["naive_test"] = _metrics_view(baseline.test_metrics)
     return [
         {"label": label, **{name: fmt(values.get(key)) for name, values in columns.items()}}

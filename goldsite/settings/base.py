@@ -191,7 +191,12 @@ MLFLOW_ARTIFACT_ROOT = env.str("MLFLOW_ARTIFACT_ROOT", default=str(VAR_DIR / "ml
 MLFLOW_EXPERIMENT = env.str("MLFLOW_EXPERIMENT", default="goldsite")
 MLFLOW_REGISTERED_MODEL = env.str("MLFLOW_REGISTERED_MODEL", default="gold-next-day")
 TRAINING_TEST_DAYS = env.int("TRAINING_TEST_DAYS", default=250)
-TRAINING_VALIDATION_DAYS = env.int("TRAINING_VALIDATION_DAYS", default=250)
+# The rolling-origin protocol: CV folds over the selection period choose; the walk-forward test reports.
+TRAINING_SELECTION_DAYS = env.int("TRAINING_SELECTION_DAYS", default=500)
+TRAINING_FOLDS = env.int("TRAINING_FOLDS", default=5)
+TRAINING_RETRAIN_EVERY = env.int("TRAINING_RETRAIN_EVERY", default=21)  # trading days: walk-forward and live refits
+# A candidate other than naive is champion only if its one-sided Diebold–Mariano p against naive is below this.
+CHAMPION_MAX_P = env.float("CHAMPION_MAX_P", default=0.10)
 TRAINING_DEFAULT_TRIALS = env.int("TRAINING_DEFAULT_TRIALS", default=10)
 TRAINING_HEARTBEAT_TIMEOUT = env.int("TRAINING_HEARTBEAT_TIMEOUT", default=600)  # seconds
 TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=3 * 60 * 60)  # seconds
@@ -212,5 +217,7 @@ LOGGING = {
 TRAINING_QUEUE_TIMEOUT = env.int("TRAINING_QUEUE_TIMEOUT", default=60 * 60)  # seconds
 # With no broker, a run started from a page or the API executes in a background thread of the web process.
 TRAINING_EAGER_IN_THREAD = env.bool("TRAINING_EAGER_IN_THREAD", default=True)
-# `manage.py bootstrap` (make run): hyperopt trials per architecture for the first champion.
+# `manage.py bootstrap` (make run): the quick profile of the first champion's tune. Fewer trials and fewer
+# walk-forward refits than a full tune; the same CV folds, so the scheduled refits reuse its hyperparameters.
 BOOTSTRAP_TRIALS = env.int("BOOTSTRAP_TRIALS", default=3)
+BOOTSTRAP_RETRAIN_EVERY = env.int("BOOTSTRAP_RETRAIN_EVERY", default=63)

@@ -39,9 +39,9 @@ def test_stores_the_four_schedules():
         "1-5",
         "America/New_York",
     )
-    retrain, tune = tasks["Weekly retrain"], tasks["Monthly tune"]
+    retrain, tune = tasks["Refit when due"], tasks["Monthly tune"]
     assert (retrain.task, json.loads(retrain.kwargs)) == ("training.start_scheduled_run", {"kind": "train"})
-    assert (retrain.crontab.hour, retrain.crontab.day_of_week) == ("6", "0")
+    assert (retrain.crontab.hour, retrain.crontab.minute, retrain.crontab.day_of_week) == ("18", "30", "1-5")
     assert (tune.task, json.loads(tune.kwargs)) == ("training.start_scheduled_run", {"kind": "tune"})
     assert (tune.crontab.hour, tune.crontab.day_of_month) == ("2", "1")
     reaper = tasks["Reap stalled training runs"]
@@ -76,12 +76,20 @@ def test_the_daily_pipeline_runs_at_half_past_five_in_new_york_all_year(after, e
     assert expected.astimezone(ZoneInfo("America/New_York")).time() == dt.time(17, 30)
 
 
-def test_the_weekly_retrain_runs_sunday_morning_in_new_york():
+def test_the_refit_check_runs_on_weekday_evenings_after_the_daily_pipeline_in_new_york():
     schedules_setup()
-    task = PeriodicTask.objects.get(name="Weekly retrain")
+    task = PeriodicTask.objects.get(name="Refit when due")
 
-    assert next_run(task, dt.datetime(2025, 1, 15, tzinfo=UTC)) == dt.datetime(2025, 1, 19, 11, 0, tzinfo=UTC)
-    assert next_run(task, dt.datetime(2025, 7, 15, tzinfo=UTC)) == dt.datetime(2025, 7, 20, 10, 0, tzinfo=UTC)
+    assert next_run(task, dt.datetime(2025, 1, 15, tzinfo=UTC)) == dt.datetime(2025, 1, 15, 23, 30, tzinfo=UTC)
+    assert next_run(task, dt.datetime(2025, 7, 18, 23, 0, tzinfo=UTC)) == dt.datetime(2025, 7, 21, 22, 30, tzinfo=UTC)
+
+
+def test_the_weekly_retrain_of_an_earlier_release_is_removed():
+    sunday = CrontabSchedule.objects.create(minute="0", hour="6", day_of_week="0", timezone="America/New_York")
+    PeriodicTask.objects.create(name="Weekly retrain", task="training.start_scheduled_run", crontab=sunday)
+    outcome = schedules_setup()
+    assert outcome["Weekly retrain"] == "removed"
+    assert not PeriodicTask.objects.filter(name="Weekly retrain").exists()
 
 
 def test_running_again_duplicates_nothing():

@@ -1,158 +1,185 @@
-"""Samples, time-ordered splits by target date, and the scaler fitted on the training window only.
+"""Samples and the evaluation windows of the rolling-origin protocol.
 
 A sample is an as-of day t with features up to the close of t and the target log(gold[t+1] / gold[t]); its
-target date is t+1, the day whose close is predicted. The last `test_days` common trading days are the test
-target dates, the `val_days` before them the validation target dates, everything earlier is training. So no
-training or validation target, feature or scaler statistic ever touches a test-window price.
+target date is t+1, the day whose close is predicted. Sample i is feature row i (`build_features` drops the
+warm-up rows), so every array here is indexed by the same sample number.
+
+The windows, by target date (`Windows`):
+
+- **test**: the last `test_days` targets. Only ever forecast by the walk-forward report; never seen by a
+  decision.
+- **selection**: the `selection_days` targets before the test window, cut into `folds` consecutive folds.
+  Each fold is forecast by a model fitted on every target before the fold (expanding window), so every
+  candidate has out-of-sample errors on every selection day.
+- everything earlier is only ever training data.
+
+Nothing in this module fits anything: scalers belong to the model fitted on a span (see `training.ml.kinds`).
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import StandardScaler
 
 from training.ml.features import FeatureConfig, build_features, build_target
 
-SPLIT_NAMES = ("train", "validation", "test")
-MIN_TRAIN_SAMPLES = 100
+MIN_TRAIN_SAMPLES = 100  # targets before the first fold, beyond the longest network window
+MIN_FOLDS = 4
 
 
 @dataclass(frozen=True)
-class Split:
-    """The samples of one window, in date order."""
+class Protocol:
+    """The window settings of one evaluation; a tune's hyperparameters are reusable only under the same ones."""
 
-    name: str
-    rows: np.ndarray  # positions in Dataset.features / Dataset.x_scaled
-    as_of: pd.DatetimeIndex
-    target_dates: pd.DatetimeIndex
-    last_close: np.ndarray  # gold close on the as-of day
-    actual_close: np.ndarray  # gold close on the target date
-    returns: np.ndarray  # log(actual_close / last_close)
+    test_days: int = 250
+    selection_days: int = 500
+    folds: int = 5
+    retrain_every: int = 21  # trading days between walk-forward refits (the live refit cadence)
+    lookback: int = 20  # feature rows the sequence networks read
 
-    def __len__(self) -> int:
-        return len(self.rows)
+    def __post_init__(self) -> None:
+        if min(self.test_days, self.selection_days, self.retrain_every, self.lookback) < 1:
+            raise ValueError("test_days, selection_days, retrain_every and lookback must be positive")
+        if self.folds < MIN_FOLDS:
+            raise ValueError(f"the rolling-origin evaluation needs at least {MIN_FOLDS} folds, got {self.folds}")
+        if self.selection_days < self.folds * 10:
+            raise ValueError(f"{self.selection_days} selection days are too few for {self.folds} folds")
 
-    def tail_from_row(self, first_row: int) -> "Split":
-        """The samples whose feature row is at or after `first_row`."""
-        keep = self.rows >= first_row
-        return Split(
-            name=self.name,
-            rows=self.rows[keep],
-            as_of=self.as_of[keep],
-            target_dates=self.target_dates[keep],
-            last_close=self.last_close[keep],
-            actual_close=self.actual_close[keep],
-            returns=self.returns[keep],
-        )
+    def window_settings(self) -> dict[str, int]:
+        """What must match for one run's tuned hyperparameters to be reused by another."""
+        return {"test_days": self.test_days, "selection_days": self.selection_days, "folds": self.folds}
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            **self.window_settings(),
+            "retrain_every": self.retrain_every,
+            "lookback": self.lookback,
+        }
 
 
 @dataclass(frozen=True)
-class Dataset:
+class Samples:
+    """Every sample of the joined closes, plus the last day's features (which has no target yet)."""
+
     closes: pd.DataFrame
     feature_config: FeatureConfig
-    features: pd.DataFrame  # every complete feature row, the last day (no target yet) included
-    x_scaled: np.ndarray  # features scaled by `scaler`, float32
-    scaler: StandardScaler  # fitted on the training rows only
-    target_scale: float  # std of the training returns; networks learn returns / target_scale
-    lookback: int
-    train: Split
-    validation: Split
-    test: Split
+    features: pd.DataFrame  # one row per sample, the last day (no target yet) included
+    values: np.ndarray  # features.to_numpy(), float64
+    returns: np.ndarray  # target of each sample that has one: log(actual_close / last_close)
+    last_close: np.ndarray  # gold close on the as-of day
+    actual_close: np.ndarray  # gold close on the target date
+
+    @classmethod
+    def from_closes(cls, closes: pd.DataFrame, feature_config: FeatureConfig | None = None) -> "Samples":
+        feature_config = feature_config or FeatureConfig()
+        features = build_features(closes, feature_config)
+        warmup = feature_config.warmup
+        gold = closes["gold"].to_numpy(dtype=float)
+        return cls(
+            closes=closes,
+            feature_config=feature_config,
+            features=features,
+            values=features.to_numpy(dtype=float),
+            returns=build_target(closes).to_numpy()[warmup:-1],
+            last_close=gold[warmup:-1],
+            actual_close=gold[warmup + 1 :],
+        )
 
     @property
-    def data_start(self):
+    def n_targets(self) -> int:
+        return len(self.returns)
+
+    @property
+    def all_targets(self) -> np.ndarray:
+        """Every sample with a known target: what the served model is fitted on."""
+        return np.arange(self.n_targets)
+
+    def as_of(self, rows: np.ndarray) -> pd.DatetimeIndex:
+        return self.features.index[rows]
+
+    def target_dates(self, rows: np.ndarray) -> pd.DatetimeIndex:
+        return self.closes.index[np.asarray(rows) + self.feature_config.warmup + 1]
+
+    def target_date(self, row: int) -> date:
+        return self.target_dates(np.array([row]))[0].date()
+
+    @property
+    def data_start(self) -> date:
         return self.closes.index[0].date()
 
     @property
-    def data_end(self):
+    def data_end(self) -> date:
         return self.closes.index[-1].date()
 
-    @property
-    def validation_start(self):
-        return self.validation.target_dates[0].date()
+    def price_errors(self, rows: np.ndarray, predicted_return: np.ndarray) -> np.ndarray:
+        """Absolute price errors of predicted returns on `rows` (naive: predicted return 0)."""
+        predicted = self.last_close[rows] * np.exp(np.asarray(predicted_return, dtype=float))
+        return np.abs(self.actual_close[rows] - predicted)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One step of an expanding-window evaluation: fit on `fit_rows`, forecast `rows` one step ahead."""
+
+    index: int
+    fit_rows: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The test window, the selection period and its folds, as sample numbers (see the module docstring)."""
+
+    protocol: Protocol
+    n_targets: int
+
+    @classmethod
+    def for_samples(cls, samples: Samples, protocol: Protocol) -> "Windows":
+        needed = protocol.test_days + protocol.selection_days + MIN_TRAIN_SAMPLES + protocol.lookback
+        if samples.n_targets < needed:
+            warmup = samples.feature_config.warmup
+            raise ValueError(
+                f"Not enough history: {samples.n_targets + warmup + 1} common trading days of gold and S&P 500 "
+                f"closes, need at least {needed + warmup + 1} ({warmup} feature warm-up + {protocol.lookback} "
+                f"lookback + {MIN_TRAIN_SAMPLES} training + {protocol.selection_days} selection "
+                f"+ {protocol.test_days} test days + 1)."
+            )
+        return cls(protocol=protocol, n_targets=samples.n_targets)
 
     @property
-    def test_start(self):
-        return self.test.target_dates[0].date()
+    def test_start(self) -> int:
+        return self.n_targets - self.protocol.test_days
 
-    def split(self, name: str, *, window: int = 1) -> Split:
-        """The samples of one window for a network reading `window` feature rows (1 = the as-of row only).
+    @property
+    def selection_start(self) -> int:
+        return self.test_start - self.protocol.selection_days
 
-        Training samples whose window would start before the first feature row are dropped; validation and
-        test samples always have a full window (prepare_dataset guarantees it).
-        """
-        if name not in SPLIT_NAMES:
-            raise ValueError(f"unknown split {name!r}; expected one of {SPLIT_NAMES}")
-        split = getattr(self, name)
-        return split.tail_from_row(window - 1) if window > 1 else split
+    @property
+    def test_rows(self) -> np.ndarray:
+        return np.arange(self.test_start, self.n_targets)
 
-    def inputs(self, split: Split, *, window: int = 1) -> np.ndarray:
-        """Network inputs: (n, features) for window 1, else (n, window, features) of rows r-window+1..r."""
-        if window <= 1:
-            return self.x_scaled[split.rows]
-        if len(split.rows) and split.rows.min() < window - 1:
-            raise ValueError("a sample's window starts before the first feature row")
-        return np.stack([self.x_scaled[row - window + 1 : row + 1] for row in split.rows])
+    @property
+    def selection_rows(self) -> np.ndarray:
+        return np.arange(self.selection_start, self.test_start)
 
+    @property
+    def folds(self) -> list[Fold]:
+        """`protocol.folds` consecutive folds over the selection period, each fitted on all targets before it."""
+        return [
+            Fold(index=i, fit_rows=np.arange(0, rows[0]), rows=rows)
+            for i, rows in enumerate(np.array_split(self.selection_rows, self.protocol.folds))
+        ]
 
-def required_days(*, feature_config: FeatureConfig, lookback: int, val_days: int, test_days: int) -> int:
-    """Common trading days needed for MIN_TRAIN_SAMPLES full-window training samples plus both windows."""
-    return feature_config.warmup + lookback + MIN_TRAIN_SAMPLES + val_days + test_days
-
-
-def prepare_dataset(
-    closes: pd.DataFrame,
-    *,
-    feature_config: FeatureConfig | None = None,
-    test_days: int = 250,
-    val_days: int = 250,
-    lookback: int = 20,
-) -> Dataset:
-    """Features, targets, splits by target date and the scaler fitted on the training rows."""
-    feature_config = feature_config or FeatureConfig()
-    if test_days < 1 or val_days < 1 or lookback < 1:
-        raise ValueError("test_days, val_days and lookback must be positive")
-    n = len(closes)
-    needed = required_days(feature_config=feature_config, lookback=lookback, val_days=val_days, test_days=test_days)
-    if n < needed:
-        raise ValueError(
-            f"Not enough history: {n} common trading days of gold and S&P 500 closes, need at least {needed} "
-            f"({feature_config.warmup} feature warm-up + {lookback} lookback + {MIN_TRAIN_SAMPLES} training "
-            f"+ {val_days} validation + {test_days} test days)."
-        )
-    features = build_features(closes, feature_config)
-    target = build_target(closes).to_numpy()
-    gold = closes["gold"].to_numpy(dtype=float)
-    dates = closes.index
-    warmup = feature_config.warmup  # closes position of feature row 0
-
-    # As-of positions t (in closes) whose target date t+1 falls in each window.
-    test_first = n - test_days - 1
-    val_first = test_first - val_days
-    bounds = {"train": (warmup, val_first), "validation": (val_first, test_first), "test": (test_first, n - 1)}
-    splits = {}
-    for name, (start, stop) in bounds.items():
-        t = np.arange(start, stop)
-        splits[name] = Split(
-            name=name,
-            rows=t - warmup,
-            as_of=dates[t],
-            target_dates=dates[t + 1],
-            last_close=gold[t],
-            actual_close=gold[t + 1],
-            returns=target[t],
-        )
-
-    values = features.to_numpy(dtype=float)
-    scaler = StandardScaler().fit(values[splits["train"].rows])
-    return Dataset(
-        closes=closes,
-        feature_config=feature_config,
-        features=features,
-        x_scaled=scaler.transform(values).astype(np.float32),
-        scaler=scaler,
-        target_scale=float(np.std(splits["train"].returns)),
-        lookback=lookback,
-        **splits,
-    )
+    @property
+    def walk_forward(self) -> list[Fold]:
+        """Blocks of `retrain_every` test days, each forecast by a refit on every target before the block."""
+        starts = range(self.test_start, self.n_targets, self.protocol.retrain_every)
+        return [
+            Fold(
+                index=i,
+                fit_rows=np.arange(0, start),
+                rows=np.arange(start, min(start + self.protocol.retrain_every, self.n_targets)),
+            )
+            for i, start in enumerate(starts)
+        ]

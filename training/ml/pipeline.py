@@ -1,68 +1,88 @@
-"""Train one candidate architecture end to end: split, tune on validation, conformal bands, score, register.
+"""Evaluate one candidate end to end under the rolling-origin protocol, and register its served model.
 
-Every selection decision (early stopping, hyperparameters, conformal quantiles, champion) uses the training and
-validation windows only; the test window is scored once, after the fact, and reported as it is. The conformal
-bands are normalized: validation scores |r - r̂| / σ with σ the as-of day's 20-day realised volatility (see
-`training.ml.conformal`), so a band widens with the volatility known when it is issued.
+For a candidate kind (`training.ml.kinds`):
+
+1. **Tune on CV.** Every configuration tried is scored by rolling-origin cross-validation over the selection
+   period (`training.ml.dataset.Windows`): per fold, fit on every earlier target, forecast the fold. The lowest
+   pooled CV MAE in price space wins (`training.ml.tuning`). Each trial is a nested MLflow run with its
+   per-fold metrics.
+2. **Evidence.** Pooled and per-fold CV MAE/rMAE and the one-sided Diebold–Mariano test against naive over the
+   pooled CV days (`training.ml.evidence`).
+3. **Bands.** Conformal quantiles from the pooled CV residuals in return space, normalised by σ_t.
+4. **The served model** is the winning configuration refitted on every target up to the last common day, for
+   the median CV early-stopping epoch (nothing is early-stopped on data it then predicts).
+5. **The test report** is a walk-forward over the test window at the live refit cadence (`retrain_every`):
+   each block forecast by the same recipe refitted on every target before it. It feeds no decision.
+
+The ensemble (`ensemble_candidate`) is built from its members' results: the mean of their CV and walk-forward
+forecasts, and their served refits as its served model. No step before the walk-forward reads a test-window
+price: a test perturbs them all and checks that no decision, hyperparameter, CV metric or quantile moves.
 """
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from training.ml.conformal import ABSOLUTE, NORMALIZED, band, conformal_quantiles
-from training.ml.dataset import Dataset, Split, prepare_dataset
+from training.ml.conformal import ABSOLUTE, NORMALIZED
+from training.ml.dataset import Protocol, Samples, Windows
+from training.ml.evaluation import (
+    OutOfSample,
+    backtest_rows,
+    calibrate,
+    cv_metrics,
+    refit_epochs,
+    rolling_origin,
+    walk_forward_metrics,
+)
 from training.ml.features import FeatureConfig, feature_names
 from training.ml.forecaster import Forecaster
-from training.ml.metrics import window_metrics
-from training.ml.selection import ARCHITECTURES, select_champion
-
-__all__ = [
-    "ARCHITECTURES",
-    "CandidateResult",
-    "Dataset",
-    "prepare_dataset",
-    "select_champion",
-    "steps_for",
-    "train_candidate",
-]
+from training.ml.kinds import NETWORK_KINDS, ReturnModel, method_class
+from training.ml.kinds.ensemble import Ensemble
+from training.ml.tuning import Trial, best_trial, trials_for, tune
 
 logger = logging.getLogger(__name__)
 
-_DATE_FIELDS = ("data_start", "data_end", "validation_start", "test_start")
+_DATE_FIELDS = ("data_start", "data_end", "selection_start", "test_start", "fitted_through")
+STAGES = ("cv", "refit", "walk_forward", "mlflow")
 
 
 @dataclass
 class CandidateResult:
-    """What one trained and registered candidate is, and how it scored on validation and test."""
+    """What one registered candidate is, how it scored on CV (decides) and on the walk-forward test (reports)."""
 
-    architecture: str
+    kind: str
     hyperparameters: dict[str, Any]
-    validation_metrics: dict[str, Any]
+    cv_metrics: dict[str, Any]
     test_metrics: dict[str, Any]
     registered_name: str
     version: int
     run_id: str
     model_uri: str
     feature_config: dict[str, Any]
-    lookback: int
+    protocol: dict[str, Any]
     data_start: date
     data_end: date
-    validation_start: date  # first validation target date
+    selection_start: date  # first CV target date
     test_start: date  # first test target date
+    fitted_through: date  # last target date the served model learnt from
     trials: int
-    conformal_quantiles: dict[str, float] = field(default_factory=dict)  # multipliers of σ_t when "normalized"
-    # Results recorded before the normalized bands have no method: theirs were absolute half-widths.
+    refit_epochs: int | None = None
+    conformal_quantiles: dict[str, float] = field(default_factory=dict)  # multipliers of σ_t ("normalized")
     conformal_method: str = ABSOLUTE
     backtest: list[dict[str, Any]] = field(default_factory=list)
+    cv: dict[str, Any] = field(default_factory=dict)  # OutOfSample.to_dict() of the chosen configuration
+    walk_forward: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def architecture(self) -> str:
+        return self.kind
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -79,166 +99,228 @@ class CandidateResult:
         return cls(**values)
 
 
-def steps_for(architecture: str, trials: int) -> int:
-    """How many times `train_candidate` calls `on_step`: once per trial (a plain fit is one), once to register."""
-    if architecture == "naive":
+def steps_for(kind: str, trials: int, *, reuse: bool = False) -> int:
+    """How many times a candidate calls `on_step`: once per CV trial, refit, walk-forward, registration."""
+    method = method_class(kind)
+    if method.tuning == "derived":
         return 1
-    return max(trials, 1) + 1
+    return trials_for(method, trials, reuse=reuse) + 3
 
 
-@dataclass
-class _Fitted:
-    hyperparameters: dict[str, Any]
-    network: Any
-    validation_mae: float
+@dataclass(frozen=True)
+class Recipe:
+    """How a candidate's methods are built: the protocol, the network limits and the seed."""
 
+    protocol: Protocol
+    max_epochs: int = 100
+    patience: int = 10
+    seed: int = 42
 
-def _price_mae(split: Split, predicted_return: np.ndarray) -> float:
-    return float(np.mean(np.abs(split.actual_close - split.last_close * np.exp(predicted_return))))
-
-
-def _backtest(
-    split: Split, predicted_return: np.ndarray, quantiles: dict[str, float], scale: np.ndarray
-) -> list[dict[str, Any]]:
-    lower_80, upper_80 = band(split.last_close, predicted_return, quantiles["80"], scale)
-    lower_95, upper_95 = band(split.last_close, predicted_return, quantiles["95"], scale)
-    predicted_close = split.last_close * np.exp(predicted_return)
-    return [
-        {
-            "as_of_date": split.as_of[i].date().isoformat(),
-            "target_date": split.target_dates[i].date().isoformat(),
-            "last_close": float(split.last_close[i]),
-            "predicted_return": float(predicted_return[i]),
-            "predicted_close": float(predicted_close[i]),
-            "lower_80": float(lower_80[i]),
-            "upper_80": float(upper_80[i]),
-            "lower_95": float(lower_95[i]),
-            "upper_95": float(upper_95[i]),
-            "actual_close": float(split.actual_close[i]),
-        }
-        for i in range(len(split))
-    ]
-
-
-def _fit_network(
-    dataset: Dataset,
-    *,
-    architecture: str,
-    trials: int,
-    hyperparameters: dict[str, Any] | None,
-    seed: int,
-    max_epochs: int,
-    patience: int,
-    tracking_uri: str,
-    experiment_id: str,
-    run_id: str,
-    step: Callable[[str], None],
-) -> _Fitted:
-    """A plain fit (trials == 0) or a hyperopt TPE search minimising validation MAE; the best fitted network."""
-    from training.ml import networks, tracking
-
-    window = networks.input_window(architecture, dataset.lookback)
-    train = dataset.split("train", window=window)
-    validation = dataset.split("validation", window=window)
-    x_train = dataset.inputs(train, window=window)
-    x_val = dataset.inputs(validation, window=window)
-    y_train = (train.returns / dataset.target_scale).astype(np.float32)
-    y_val = (validation.returns / dataset.target_scale).astype(np.float32)
-    best: list[_Fitted] = []
-    attempted = [0]
-
-    def fit(hyperparameters: dict[str, Any], *, trial_seed: int, label: str) -> float:
-        hp = networks.resolve_hyperparameters(architecture, hyperparameters)
-        trial_run = None
-        if trials > 0:
-            trial_run = tracking.create_run(
-                tracking_uri=tracking_uri,
-                experiment_id=experiment_id,
-                run_name=f"{architecture}-trial-{attempted[0] + 1:02d}",
-                parent_run_id=run_id,
-                tags={"architecture": architecture, "trial": attempted[0]},
+    def make(self, kind: str, hyperparameters: dict[str, Any], *, epochs: int | None = None) -> ReturnModel:
+        method = method_class(kind)
+        if kind in NETWORK_KINDS:
+            return method(
+                hyperparameters,
+                lookback=self.protocol.lookback,
+                epochs=epochs,
+                max_epochs=self.max_epochs,
+                patience=self.patience,
+                seed=self.seed,
             )
-        try:
-            network, report = networks.train_network(
-                architecture,
-                hp,
-                x_train,
-                y_train,
-                x_val,
-                y_val,
-                max_epochs=max_epochs,
-                patience=patience,
-                seed=trial_seed,
-            )
-            predicted = np.asarray(network(x_val, training=False), dtype=np.float64)[:, 0] * dataset.target_scale
-            mae = _price_mae(validation, predicted)
-            if trial_run:
-                tracking.log_run_data(
-                    trial_run,
-                    tracking_uri=tracking_uri,
-                    params={**hp, "seed": trial_seed},
-                    metrics={
-                        "val_mae": mae,
-                        "val_rmae": mae / _price_mae(validation, np.zeros(len(validation))),
-                        "epochs": report.epochs,
-                        "best_epoch": report.best_epoch,
-                        "val_loss": report.best_val_loss,
-                    },
-                )
-                tracking.finish_run(trial_run, tracking_uri=tracking_uri)
-        except BaseException:
-            if trial_run:
-                tracking.finish_run(trial_run, "FAILED", tracking_uri=tracking_uri)
-            raise
-        if math.isfinite(mae) and (not best or mae < best[0].validation_mae):
-            best[:] = [_Fitted(hyperparameters=hp, network=network, validation_mae=mae)]
-        attempted[0] += 1
-        best_text = f"{best[0].validation_mae:.2f}" if best else "none yet"
-        step(f"{architecture} {label}: validation MAE {mae:.2f} (best {best_text})")
-        return mae
+        return method(hyperparameters)
 
-    if trials == 0:
-        fit(hyperparameters or {}, trial_seed=seed, label="fit")
-    else:
-        import hyperopt
 
-        from training.ml.search import search_space
+class _Tracker:
+    """The MLflow side of one candidate: its run, its trial runs, its registered version; timed."""
 
-        def objective(params: dict[str, Any]) -> dict[str, Any]:
-            mae = fit(params, trial_seed=seed + attempted[0], label=f"trial {attempted[0] + 1}/{trials}")
-            if not math.isfinite(mae):
-                return {"status": hyperopt.STATUS_FAIL}
-            return {"loss": mae, "status": hyperopt.STATUS_OK}
+    def __init__(self, *, tracking_uri, experiment, artifact_root, parent_run_id, run_name, tags):
+        from training.ml import tracking
 
-        hyperopt.fmin(
-            objective,
-            search_space(architecture),
-            algo=lambda *args, **kwargs: hyperopt.tpe.suggest(
-                *args, **kwargs, n_startup_jobs=max(1, min(5, trials // 2))
-            ),
-            max_evals=trials,
-            trials=hyperopt.Trials(),
-            rstate=np.random.default_rng(seed),
-            show_progressbar=False,
+        self.tracking = tracking
+        self.tracking_uri = tracking_uri
+        self.seconds = 0.0
+        started = time.perf_counter()
+        self.experiment_id = tracking.configure_tracking(tracking_uri, experiment, artifact_root)
+        self.tags = tags
+        self.run_id = tracking.create_run(
+            tracking_uri=tracking_uri,
+            experiment_id=self.experiment_id,
+            run_name=run_name,
+            parent_run_id=parent_run_id,
+            tags=tags,
         )
-    if not best:
-        raise ValueError(f"every {architecture} fit diverged (non-finite validation error)")
-    return best[0]
+        self.seconds += time.perf_counter() - started
+
+    def log_trial(self, kind: str, trial: Trial, metrics: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        trial_run = self.tracking.create_run(
+            tracking_uri=self.tracking_uri,
+            experiment_id=self.experiment_id,
+            run_name=f"{kind}-trial-{trial.number:02d}",
+            parent_run_id=self.run_id,
+            tags={"kind": kind, "trial": trial.number},
+        )
+        self.tracking.log_run_data(
+            trial_run,
+            tracking_uri=self.tracking_uri,
+            params=trial.hyperparameters,
+            metrics={
+                "cv_mae": metrics["mae"],
+                "cv_rmae": metrics["rmae"],
+                **{f"cv_fold{f['fold']}_mae": f["mae"] for f in metrics["folds"]},
+                **{f"cv_fold{f['fold']}_rmae": f["rmae"] for f in metrics["folds"]},
+                **{f"cv_fold{f['fold']}_best_epoch": f["best_epoch"] for f in metrics["folds"]},
+            },
+        )
+        self.tracking.finish_run(trial_run, tracking_uri=self.tracking_uri)
+        self.seconds += time.perf_counter() - started
+
+    def register(self, forecaster, *, params, metrics, registered_name, input_example) -> tuple[int, str]:
+        from training.ml import registry
+
+        started = time.perf_counter()
+        self.tracking.log_run_data(self.run_id, tracking_uri=self.tracking_uri, params=params, metrics=metrics)
+        version, uri = registry.log_forecaster(
+            forecaster,
+            tracking_uri=self.tracking_uri,
+            run_id=self.run_id,
+            registered_name=registered_name,
+            version_tags=self.tags,
+            input_example=input_example,
+        )
+        self.tracking.finish_run(self.run_id, tracking_uri=self.tracking_uri)
+        self.seconds += time.perf_counter() - started
+        return version, uri
+
+    def fail(self) -> None:
+        self.tracking.finish_run(self.run_id, "FAILED", tracking_uri=self.tracking_uri)
 
 
-def train_candidate(
+def _description_tags(samples: Samples, windows: Windows, kind: str, protocol: Protocol) -> dict[str, Any]:
+    from training.ml import tracking
+
+    return {
+        "kind": kind,
+        "architecture": kind,
+        "data_start": samples.data_start.isoformat(),
+        "data_end": samples.data_end.isoformat(),
+        "fitted_through": samples.target_date(samples.n_targets - 1).isoformat(),
+        "selection_start": samples.target_date(windows.selection_start).isoformat(),
+        "test_start": samples.target_date(windows.test_start).isoformat(),
+        "features": ",".join(feature_names(samples.feature_config)),
+        **{f"protocol_{key}": value for key, value in protocol.to_dict().items()},
+        **tracking.library_versions(),
+        "code_commit": tracking.code_commit(),
+    }
+
+
+def _flat_metrics(prefix: str, metrics: dict[str, Any]) -> dict[str, Any]:
+    return {f"{prefix}_{key}": value for key, value in metrics.items() if isinstance(value, int | float)}
+
+
+def _complete(
+    *,
+    kind: str,
+    hyperparameters: dict[str, Any],
+    samples: Samples,
+    windows: Windows,
+    served: ReturnModel,
+    cv: OutOfSample,
+    walk: OutOfSample,
+    epochs: int | None,
+    trials: int,
+    tracker: _Tracker,
+    registered_name: str,
+    started: float,
+    stage_seconds: dict[str, float],
+    step: Callable[[str], None],
+) -> CandidateResult:
+    """Bands, metrics and registration, the same for every kind."""
+    forecaster = Forecaster(
+        model=served,
+        feature_config=samples.feature_config,
+        quantiles={"80": 0.0, "95": 0.0},
+        conformal_method=NORMALIZED,
+    )
+    forecaster.quantiles = calibrate(samples, cv, forecaster)
+    cv_scores = {**cv_metrics(samples, cv), "best_epochs": cv.best_epochs, "fit_seconds": round(cv.fit_seconds, 3)}
+    test_scores = {**walk_forward_metrics(samples, walk, forecaster), "fit_seconds": round(walk.fit_seconds, 3)}
+    protocol = windows.protocol
+    params = {
+        **hyperparameters,
+        "kind": kind,
+        "trials": trials,
+        "refit_epochs": epochs,
+        "conformal_method": forecaster.conformal_method,
+        "conformal_scale": forecaster.scale_column,
+        **protocol.to_dict(),
+        **{f"feature_{key}": value for key, value in samples.feature_config.to_dict().items()},
+    }
+    metrics = {
+        **_flat_metrics("cv", cv_scores),
+        **{f"cv_fold{f['fold']}_mae": f["mae"] for f in cv_scores["folds"]},
+        **{f"cv_fold{f['fold']}_rmae": f["rmae"] for f in cv_scores["folds"]},
+        **_flat_metrics("test", test_scores),
+        "conformal_q80": forecaster.quantiles["80"],
+        "conformal_q95": forecaster.quantiles["95"],
+    }
+    version, model_uri = tracker.register(
+        forecaster,
+        params=params,
+        metrics=metrics,
+        registered_name=registered_name,
+        input_example=samples.closes.iloc[-forecaster.min_history :].rename_axis("date").reset_index(),
+    )
+    stage_seconds["mlflow"] = round(tracker.seconds, 3)
+    step(f"{kind} registered as {registered_name} v{version}")
+    return CandidateResult(
+        kind=kind,
+        hyperparameters=hyperparameters,
+        cv_metrics=cv_scores,
+        test_metrics=test_scores,
+        registered_name=registered_name,
+        version=version,
+        run_id=tracker.run_id,
+        model_uri=model_uri,
+        feature_config=samples.feature_config.to_dict(),
+        protocol=protocol.to_dict(),
+        data_start=samples.data_start,
+        data_end=samples.data_end,
+        selection_start=samples.target_date(windows.selection_start),
+        test_start=samples.target_date(windows.test_start),
+        fitted_through=samples.target_date(samples.n_targets - 1),
+        trials=trials,
+        refit_epochs=epochs,
+        conformal_quantiles=dict(forecaster.quantiles),
+        conformal_method=forecaster.conformal_method,
+        backtest=backtest_rows(samples, walk, forecaster),
+        cv=cv.to_dict(),
+        walk_forward=walk.to_dict(),
+        seconds=round(time.perf_counter() - started, 3),
+        stage_seconds=stage_seconds,
+    )
+
+
+def _stepper(on_step: Callable[[str], None] | None) -> Callable[[str], None]:
+    def step(message: str) -> None:
+        logger.info(message)
+        if on_step is not None:
+            on_step(message)
+
+    return step
+
+
+def evaluate_candidate(
     closes: pd.DataFrame,
     *,
-    architecture: str,
-    trials: int,
+    kind: str,
+    trials: int = 0,
     hyperparameters: dict[str, Any] | None = None,
-    seed: int = 42,
-    test_days: int = 250,
-    val_days: int = 250,
-    lookback: int = 20,
+    protocol: Protocol | None = None,
     feature_config: FeatureConfig | None = None,
     max_epochs: int = 100,
     patience: int = 10,
+    seed: int = 42,
     tracking_uri: str,
     experiment: str,
     artifact_root: str | None = None,
@@ -246,165 +328,159 @@ def train_candidate(
     parent_run_id: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> CandidateResult:
-    """Fit (trials == 0) or tune (trials > 0) one architecture, score it, log and register it in MLflow.
-
-    The architecture's MLflow run is a child of `parent_run_id` when given; each trial a child of it.
-    """
-    from training.ml import registry, tracking
-
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {architecture!r}; expected one of {ARCHITECTURES}")
+    """Tune (or, given `hyperparameters`, just cross-validate) one kind, refit it on all data, walk it forward
+    over the test window and register the refit. See the module docstring for the protocol."""
+    method = method_class(kind)
+    if method.tuning == "derived":
+        raise ValueError(f"a {kind} is built from its members' results: use ensemble_candidate")
     if trials < 0:
-        raise ValueError("trials must be 0 (plain fit) or positive (hyperopt search)")
+        raise ValueError("trials must be 0 or positive")
     if max_epochs < 1 or patience < 1:
         raise ValueError("max_epochs and patience must be positive")
-    if architecture == "naive":
-        trials, hyperparameters = 0, None
-    elif trials == 0:
-        from training.ml.networks import resolve_hyperparameters
+    if hyperparameters is not None and kind in NETWORK_KINDS:
+        from training.ml.kinds.networks import resolve_hyperparameters
 
-        hyperparameters = resolve_hyperparameters(architecture, hyperparameters)
+        hyperparameters = resolve_hyperparameters(kind, hyperparameters)
+    if method.tuning == "hyperopt" and hyperparameters is None and trials == 0:
+        hyperparameters = {}  # a plain fit of the defaults
     started = time.perf_counter()
-    feature_config = feature_config or FeatureConfig()
-    dataset = prepare_dataset(
-        closes, feature_config=feature_config, test_days=test_days, val_days=val_days, lookback=lookback
-    )
-
-    def step(message: str) -> None:
-        logger.info(message)
-        if on_step is not None:
-            on_step(message)
-
-    experiment_id = tracking.configure_tracking(tracking_uri, experiment, artifact_root)
-    description_tags = {
-        "architecture": architecture,
-        "data_start": dataset.data_start.isoformat(),
-        "data_end": dataset.data_end.isoformat(),
-        "validation_start": dataset.validation_start.isoformat(),
-        "test_start": dataset.test_start.isoformat(),
-        "features": ",".join(feature_names(feature_config)),
-        **tracking.library_versions(),
-        "code_commit": tracking.code_commit(),
-    }
-    run_id = tracking.create_run(
+    protocol = protocol or Protocol()
+    recipe = Recipe(protocol=protocol, max_epochs=max_epochs, patience=patience, seed=seed)
+    samples = Samples.from_closes(closes, feature_config)
+    windows = Windows.for_samples(samples, protocol)
+    step = _stepper(on_step)
+    tracker = _Tracker(
         tracking_uri=tracking_uri,
-        experiment_id=experiment_id,
-        run_name=architecture,
+        experiment=experiment,
+        artifact_root=artifact_root,
         parent_run_id=parent_run_id,
-        tags={**description_tags, "kind": "tune" if trials > 0 else "train"},
+        run_name=kind,
+        tags={
+            **_description_tags(samples, windows, kind, protocol),
+            "run_kind": "train" if hyperparameters is not None else "tune",
+        },
+    )
+    stage_seconds = dict.fromkeys(STAGES, 0.0)
+    try:
+        total = trials_for(method, trials, reuse=hyperparameters is not None)
+
+        def evaluate(config: dict[str, Any], number: int) -> Trial:
+            model_config = recipe.make(kind, config).hyperparameters
+            t0 = time.perf_counter()
+            cv = rolling_origin(lambda: recipe.make(kind, model_config), samples, windows.folds, seed=seed)
+            stage_seconds["cv"] += time.perf_counter() - t0
+            trial = Trial(number=number, hyperparameters=model_config, cv=cv, mae=cv.mae(samples))
+            metrics = cv_metrics(samples, cv)
+            tracker.log_trial(kind, trial, {**metrics, "folds": metrics["folds"]})
+            step(f"{kind} trial {number}/{total}: CV MAE {trial.mae:.2f} (rMAE {metrics['rmae']:.3f})")
+            return trial
+
+        made = tune(method, evaluate, trials=trials, seed=seed, hyperparameters=hyperparameters)
+        best = best_trial(made, kind)
+        epochs = refit_epochs(best.cv.best_epochs)
+
+        t0 = time.perf_counter()
+        served = recipe.make(kind, best.hyperparameters, epochs=epochs)
+        served.fit(samples, samples.all_targets, seed=seed)
+        stage_seconds["refit"] = time.perf_counter() - t0
+        step(f"{kind}: refitted on every target through {samples.target_date(samples.n_targets - 1)}")
+
+        t0 = time.perf_counter()
+        walk = rolling_origin(
+            lambda: recipe.make(kind, best.hyperparameters, epochs=epochs), samples, windows.walk_forward, seed=seed
+        )
+        stage_seconds["walk_forward"] = time.perf_counter() - t0
+        step(f"{kind}: walk-forward test, {len(windows.walk_forward)} refits every {protocol.retrain_every} days")
+        stage_seconds = {key: round(value, 3) for key, value in stage_seconds.items()}
+        return _complete(
+            kind=kind,
+            hyperparameters=best.hyperparameters,
+            samples=samples,
+            windows=windows,
+            served=served,
+            cv=best.cv,
+            walk=walk,
+            epochs=epochs,
+            trials=len(made) if hyperparameters is None else 0,
+            tracker=tracker,
+            registered_name=registered_name,
+            started=started,
+            stage_seconds=stage_seconds,
+            step=step,
+        )
+    except BaseException:
+        tracker.fail()
+        raise
+
+
+def ensemble_candidate(
+    closes: pd.DataFrame,
+    *,
+    members: list[CandidateResult],
+    feature_config: FeatureConfig | None = None,
+    tracking_uri: str,
+    experiment: str,
+    artifact_root: str | None = None,
+    registered_name: str = "gold-next-day",
+    parent_run_id: str | None = None,
+    on_step: Callable[[str], None] | None = None,
+    load_member: Callable[[str], Any] | None = None,
+) -> CandidateResult:
+    """The equal-weight ensemble of `members` (registered network candidates of the same closes and protocol).
+
+    Its CV and walk-forward forecasts are the mean of the members'; its served model holds the members' served
+    refits, loaded from the registry (`load_member(model_uri)` -> Forecaster).
+    """
+    if len(members) < 2:
+        raise ValueError("an ensemble needs at least two members")
+    protocols = {tuple(sorted(m.protocol.items())) for m in members}
+    if len(protocols) != 1 or len({m.data_end for m in members}) != 1:
+        raise ValueError("an ensemble's members must share their protocol and data")
+    started = time.perf_counter()
+    protocol = Protocol(**members[0].protocol)
+    samples = Samples.from_closes(closes, feature_config)
+    windows = Windows.for_samples(samples, protocol)
+    if samples.data_end != members[0].data_end:
+        raise ValueError("the ensemble's closes are not its members' closes")
+    if load_member is None:
+        from training.ml.registry import load_forecaster
+
+        def load_member(uri: str):
+            return load_forecaster(uri, tracking_uri=tracking_uri)
+
+    step = _stepper(on_step)
+    tracker = _Tracker(
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        artifact_root=artifact_root,
+        parent_run_id=parent_run_id,
+        run_name=Ensemble.kind,
+        tags={
+            **_description_tags(samples, windows, Ensemble.kind, protocol),
+            "run_kind": "ensemble",
+            "members": ", ".join(f"{m.kind} v{m.version}" for m in members),
+        },
     )
     try:
-        if architecture == "naive":
-            forecaster = Forecaster(
-                architecture="naive",
-                feature_config=feature_config,
-                lookback=0,
-                quantiles={"80": 0.0, "95": 0.0},
-                conformal_method=NORMALIZED,
-            )
-            chosen: dict[str, Any] = {}
-        else:
-            fitted = _fit_network(
-                dataset,
-                architecture=architecture,
-                trials=trials,
-                hyperparameters=hyperparameters,
-                seed=seed,
-                max_epochs=max_epochs,
-                patience=patience,
-                tracking_uri=tracking_uri,
-                experiment_id=experiment_id,
-                run_id=run_id,
-                step=step,
-            )
-            from training.ml.networks import input_window
-
-            chosen = fitted.hyperparameters
-            forecaster = Forecaster(
-                architecture=architecture,
-                feature_config=feature_config,
-                lookback=input_window(architecture, lookback),
-                quantiles={"80": 0.0, "95": 0.0},
-                scaler=dataset.scaler,
-                target_scale=dataset.target_scale,
-                network=fitted.network,
-                conformal_method=NORMALIZED,
-            )
-
-        window = max(forecaster.lookback, 1)
-        validation, test = dataset.split("validation", window=window), dataset.split("test", window=window)
-        predicted_val = forecaster.predict_returns(dataset.inputs(validation, window=window))
-        predicted_test = forecaster.predict_returns(dataset.inputs(test, window=window))
-        # σ of each as-of day, from the same build_features output the network read (known at its close).
-        scale_val = forecaster.band_scale(dataset.features.iloc[validation.rows])
-        scale_test = forecaster.band_scale(dataset.features.iloc[test.rows])
-        forecaster.quantiles = conformal_quantiles(validation.returns, predicted_val, scale_val)
-        scores = {}
-        for name, split, predicted, scale in (
-            ("val", validation, predicted_val, scale_val),
-            ("test", test, predicted_test, scale_test),
-        ):
-            scores[name] = window_metrics(
-                last_close=split.last_close,
-                actual_close=split.actual_close,
-                predicted_return=predicted,
-                quantiles=forecaster.quantiles,
-                scale=scale,
-            )
-
-        tracking.log_run_data(
-            run_id,
-            tracking_uri=tracking_uri,
-            params={
-                **chosen,
-                "seed": seed,
-                "trials": trials,
-                "test_days": test_days,
-                "val_days": val_days,
-                "lookback": lookback,
-                "max_epochs": max_epochs,
-                "patience": patience,
-                "conformal_method": forecaster.conformal_method,
-                "conformal_scale": forecaster.scale_column,
-                **{f"feature_{key}": value for key, value in feature_config.to_dict().items()},
-            },
-            metrics={
-                **{f"{prefix}_{key}": value for prefix, values in scores.items() for key, value in values.items()},
-                "conformal_q80": forecaster.quantiles["80"],
-                "conformal_q95": forecaster.quantiles["95"],
-            },
-        )
-        version, model_uri = registry.log_forecaster(
-            forecaster,
-            tracking_uri=tracking_uri,
-            run_id=run_id,
+        served = Ensemble(members=[load_member(m.model_uri).model for m in members])
+        cv = OutOfSample.mean([OutOfSample.from_dict(m.cv) for m in members])
+        walk = OutOfSample.mean([OutOfSample.from_dict(m.walk_forward) for m in members])
+        return _complete(
+            kind=Ensemble.kind,
+            hyperparameters={"members": [m.kind for m in members]},
+            samples=samples,
+            windows=windows,
+            served=served,
+            cv=cv,
+            walk=walk,
+            epochs=None,
+            trials=0,
+            tracker=tracker,
             registered_name=registered_name,
-            version_tags=description_tags,
-            input_example=closes.iloc[-forecaster.min_history :].rename_axis("date").reset_index(),
+            started=started,
+            stage_seconds=dict.fromkeys(STAGES, 0.0),
+            step=step,
         )
-        tracking.finish_run(run_id, tracking_uri=tracking_uri)
     except BaseException:
-        tracking.finish_run(run_id, "FAILED", tracking_uri=tracking_uri)
+        tracker.fail()
         raise
-    step(f"{architecture} registered as {registered_name} v{version}")
-    return CandidateResult(
-        architecture=architecture,
-        hyperparameters=chosen,
-        validation_metrics=scores["val"],
-        test_metrics=scores["test"],
-        registered_name=registered_name,
-        version=version,
-        run_id=run_id,
-        model_uri=model_uri,
-        feature_config=feature_config.to_dict(),
-        lookback=lookback,
-        data_start=dataset.data_start,
-        data_end=dataset.data_end,
-        validation_start=dataset.validation_start,
-        test_start=dataset.test_start,
-        trials=trials,
-        conformal_quantiles=dict(forecaster.quantiles),
-        conformal_method=forecaster.conformal_method,
-        backtest=_backtest(test, predicted_test, forecaster.quantiles, scale_test),
-        seconds=round(time.perf_counter() - started, 3),
-    )

@@ -1,9 +1,13 @@
-"""Training runs: start one (only one at a time), execute it as a fan-out over architectures, finish it.
+"""Training runs: start one (only one at a time), execute it as a fan-out over candidates, finish it.
 
-A run's life: `training_run_start` (queued) → `training_run_execute` (running; fans out one candidate per
-architecture, naive included) → `training_candidate_fit` (per architecture, possibly on other machines) →
-`training_run_finalize` (mirror the versions, pick the champion by validation MAE, succeeded). Any failure
-marks the run failed with its error; a run whose worker died is failed by `training_runs_reap`.
+A run's life: `training_run_start` (queued) → `training_run_execute` (running; fans out one candidate per kind:
+naive, drift and the networks) → `training_candidate_fit` (per kind, possibly on other machines: rolling-origin
+CV, served refit on all data, walk-forward test, registration) → `training_run_finalize` (the ensemble of the
+networks, then the champion rule: lowest pooled CV MAE, and only with Diebold–Mariano evidence against naive).
+Any failure marks the run failed with its error; a run whose worker died is failed by `training_runs_reap`.
+
+A "tune" run searches hyperparameters (hyperopt on CV); a "train" run (the scheduled refit) reuses those of the
+latest succeeded tune made with the same window settings, so it never compares errors across windows.
 """
 
 import datetime as dt
@@ -20,13 +24,15 @@ from forecasts.selectors.prices import price_closes_frame
 from forecasts.services.scoring import forecast_backtest_store
 from goldsite.audit import audit_actor, audit_log
 from training.exceptions import TrainingError, TrainingRunActive
+from training.ml.kinds import NETWORK_KINDS
 from training.models import ModelVersion, TrainingRun
 from training.services.promotion import model_version_promote
 from training.services.tracking import mlflow_tracking_kwargs
 
 logger = logging.getLogger(__name__)
 
-NETWORK_ARCHITECTURES = ("mlp", "cnn", "lstm")
+NETWORK_ARCHITECTURES = NETWORK_KINDS
+BASELINE_KINDS = ("naive", "drift")
 MAX_TRIALS = 500
 
 
@@ -40,15 +46,19 @@ def training_run_start(
     trials: int | None = None,
     architectures: list[str] | None = None,
     test_days: int | None = None,
+    selection_days: int | None = None,
+    folds: int | None = None,
+    retrain_every: int | None = None,
     promote: bool = True,
     user=None,
     inline: bool = False,
 ) -> TrainingRun:
     """Queue a training run and hand it to Celery. Refuses while another run is queued or running.
 
-    `kind` is "tune" (hyperopt search, `trials` per architecture) or "train" (refit each architecture with
-    its best known hyperparameters). With no broker the run executes eagerly: in a background thread of
-    this process (so a page can watch its progress), or right here when `inline` is true (the CLI).
+    `kind` is "tune" (hyperopt search, `trials` per network) or "train" (the same protocol with the
+    hyperparameters of the latest tune made with the same window settings). With no broker the run executes
+    eagerly: in a background thread of this process (so a page can watch its progress), or right here when
+    `inline` is true (the CLI).
     """
     if kind not in TrainingRun.Kind.values:
         raise TrainingError(f"Unknown run kind {kind!r}; choose one of {', '.join(TrainingRun.Kind.values)}.")
@@ -64,15 +74,14 @@ def training_run_start(
         raise TrainingError(f"A tuning run needs between 1 and {MAX_TRIALS} trials per architecture.")
     if kind == TrainingRun.Kind.TRAIN:
         trials = 0
-    test_days = test_days or settings.TRAINING_TEST_DAYS
-    if test_days < 20:
-        raise TrainingError("The test window needs at least 20 trading days.")
-
+    protocol = training_protocol(
+        test_days=test_days, selection_days=selection_days, folds=folds, retrain_every=retrain_every
+    )
     params = {
         "trials": trials,
         "architectures": [a for a in NETWORK_ARCHITECTURES if a in architectures],
-        "test_days": test_days,
-        "validation_days": settings.TRAINING_VALIDATION_DAYS,
+        "protocol": protocol.to_dict(),
+        "max_p": settings.CHAMPION_MAX_P,
         "promote": promote,
     }
     try:
@@ -92,6 +101,58 @@ def training_run_start(
     _enqueue(run, inline=inline)
     run.refresh_from_db()
     return run
+
+
+def training_refit_due() -> tuple[bool, str]:
+    """Is the served model due a refit? Yes when the champion learnt from no target in the last
+    TRAINING_RETRAIN_EVERY common trading days (the cadence the walk-forward test reports), or there is none."""
+    champion = ModelVersion.objects.filter(is_champion=True).first()
+    if champion is None or champion.fitted_through is None:
+        return True, "no champion fitted on all data yet"
+    closes = price_closes_frame()
+    newer = int((closes.index.date > champion.fitted_through).sum()) if not closes.empty else 0
+    every = settings.TRAINING_RETRAIN_EVERY
+    if newer >= every:
+        return True, f"{newer} common trading days since {champion} was fitted (refit every {every})"
+    return False, f"{champion} was fitted {newer} common trading days ago; the next refit is after {every}"
+
+
+def training_run_start_scheduled(*, kind: str, trials: int | None = None) -> TrainingRun | None:
+    """What beat starts: a tune, or a "train" refit only when `training_refit_due`; None when skipped."""
+    if kind == TrainingRun.Kind.TRAIN:
+        due, why = training_refit_due()
+        if not due:
+            logger.info("Scheduled refit skipped: %s", why)
+            return None
+    try:
+        return training_run_start(kind=kind, trials=trials)
+    except TrainingRunActive:
+        logger.info("Scheduled %s run skipped: a run is already active", kind)
+        return None
+
+
+def training_protocol(
+    *,
+    test_days: int | None = None,
+    selection_days: int | None = None,
+    folds: int | None = None,
+    retrain_every: int | None = None,
+):
+    """The evaluation protocol from the given values, else the settings; a clear error when they do not fit."""
+    from training.ml.dataset import Protocol
+
+    test_days = test_days or settings.TRAINING_TEST_DAYS
+    if test_days < 20:
+        raise TrainingError("The test window needs at least 20 trading days.")
+    try:
+        return Protocol(
+            test_days=test_days,
+            selection_days=selection_days or settings.TRAINING_SELECTION_DAYS,
+            folds=folds or settings.TRAINING_FOLDS,
+            retrain_every=retrain_every or settings.TRAINING_RETRAIN_EVERY,
+        )
+    except ValueError as exc:
+        raise TrainingError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from exc
 
 
 def _enqueue(run: TrainingRun, *, inline: bool) -> None:
@@ -115,7 +176,7 @@ def _enqueue(run: TrainingRun, *, inline: bool) -> None:
 
 
 def training_run_execute(*, run_id: int, task_id: str = "") -> None:
-    """Mark the run running, open its MLflow parent run and fan out one candidate task per architecture."""
+    """Mark the run running, open its MLflow parent run and fan out one candidate task per kind."""
     from celery import chord
 
     from training.ml.pipeline import steps_for
@@ -131,27 +192,43 @@ def training_run_execute(*, run_id: int, task_id: str = "") -> None:
         if closes.empty:
             raise TrainingError("No gold and S&P 500 bars in the database; import or fetch prices first.")
         data_end = closes.index[-1].date()
-        architectures = ["naive", *run.params["architectures"]]
+        kinds = [*BASELINE_KINDS, *run.params["architectures"]]
         trials = run.params["trials"]
+        reuse = None
+        if run.kind == TrainingRun.Kind.TRAIN:
+            test_start = closes.index[-run.params["protocol"]["test_days"]].date()
+            reuse = training_tuned_hyperparameters(protocol=run.params["protocol"], test_start=test_start)
         parent_run_id = start_parent_run(
             **mlflow_tracking_kwargs(),
             name=f"{run.kind}-run-{run.pk}",
             tags={"goldsite.training_run": str(run.pk), "goldsite.kind": run.kind},
+            params=run.params["protocol"],
         )
     except Exception as exc:
         training_run_fail(run_id=run.pk, error=exc)
         raise
+    ensemble = len(run.params["architectures"]) >= 2
+    steps = sum(steps_for(kind, trials, reuse=reuse is not None) for kind in kinds) + (1 if ensemble else 0)
+    reused = ""
+    if reuse is not None:
+        reused = f"; hyperparameters of tune run #{reuse['run']}" if reuse["run"] else "; default hyperparameters"
     now = timezone.now()
     TrainingRun.objects.filter(pk=run.pk).update(
         status=TrainingRun.Status.RUNNING,
         started_at=now,
         heartbeat_at=now,
         task_id=task_id or run.task_id,
-        steps_total=sum(steps_for(a, trials) for a in architectures),
-        params={**run.params, "data_end": data_end.isoformat(), "mlflow_parent_run_id": parent_run_id},
-        message=f"Training {', '.join(architectures)} on data up to {data_end.isoformat()}",
+        steps_total=steps,
+        params={
+            **run.params,
+            "data_end": data_end.isoformat(),
+            "mlflow_parent_run_id": parent_run_id,
+            "hyperparameters": reuse["hyperparameters"] if reuse is not None else None,
+            "hyperparameters_from_run": reuse["run"] if reuse is not None else None,
+        },
+        message=f"Evaluating {', '.join(kinds)} on data up to {data_end.isoformat()}{reused}",
     )
-    header = [training_candidate_fit_task.si(run.pk, architecture) for architecture in architectures]
+    header = [training_candidate_fit_task.si(run.pk, kind) for kind in kinds]
     chord(header)(training_run_finalize_task.s(run.pk))
 
 
@@ -168,48 +245,65 @@ def training_run_step(*, run_id: int, message: str) -> None:
         raise TrainingRunAborted(f"Training run #{run_id} is no longer running; stopping this candidate.")
 
 
-def _best_known_hyperparameters(architecture: str) -> dict | None:
-    """The hyperparameters of the best (lowest validation MAE) version of this architecture, if any."""
-    versions = ModelVersion.objects.filter(architecture=architecture).exclude(hyperparameters={})
-    best = min(versions, key=lambda v: v.validation_metrics.get("mae", float("inf")), default=None)
-    return best.hyperparameters if best is not None else None
+def training_tuned_hyperparameters(*, protocol: dict, test_start: dt.date) -> dict:
+    """The hyperparameters a "train" run reuses: those of the latest succeeded tune run made with the same
+    window settings whose selection period ended before `test_start` (the new run's test window), so no
+    test-window error can have chosen them. {"run": tune run id or None, "hyperparameters": {kind: values}}.
+    With no such tune, every kind keeps its defaults (run None)."""
+    from training.ml.dataset import Protocol
+
+    window = Protocol(**protocol).window_settings()
+    tunes = TrainingRun.objects.filter(kind=TrainingRun.Kind.TUNE, status=TrainingRun.Status.SUCCEEDED)
+    for tune in tunes.order_by("-finished_at", "-id"):
+        if Protocol(**tune.params.get("protocol", {"folds": 4, "test_days": 0})).window_settings() != window:
+            continue
+        versions = list(tune.model_versions.exclude(architecture=ModelVersion.Architecture.ENSEMBLE))
+        if not versions or any(v.test_start is None or v.test_start > test_start for v in versions):
+            continue
+        return {"run": tune.pk, "hyperparameters": {v.architecture: v.hyperparameters for v in versions}}
+    return {"run": None, "hyperparameters": {}}
 
 
-def training_candidate_fit(*, run_id: int, architecture: str) -> dict:
-    """Fit (or tune) one architecture, register it in MLflow, mirror it and store its backtest."""
-    from training.ml.pipeline import train_candidate
+def training_candidate_fit(*, run_id: int, kind: str) -> dict:
+    """Evaluate one candidate kind under the run's protocol, register it in MLflow, mirror it, store its backtest."""
+    from training.ml.dataset import Protocol
+    from training.ml.pipeline import evaluate_candidate
 
     run = TrainingRun.objects.get(pk=run_id)
     if run.status != TrainingRun.Status.RUNNING:
-        raise TrainingRunAborted(f"Training run #{run_id} is {run.status}; not fitting {architecture}.")
+        raise TrainingRunAborted(f"Training run #{run_id} is {run.status}; not fitting {kind}.")
     params = run.params
     try:
         closes = price_closes_frame(end=dt.date.fromisoformat(params["data_end"]))
-        trials = params["trials"] if architecture != "naive" else 0
-        result = train_candidate(
+        reused = params.get("hyperparameters")
+        result = evaluate_candidate(
             closes,
-            architecture=architecture,
-            trials=trials,
-            hyperparameters=None if trials or architecture == "naive" else _best_known_hyperparameters(architecture),
-            test_days=params["test_days"],
-            val_days=params["validation_days"],
+            kind=kind,
+            trials=params["trials"],
+            hyperparameters=None if reused is None else reused.get(kind, {}),
+            protocol=Protocol(**params["protocol"]),
             registered_name=settings.MLFLOW_REGISTERED_MODEL,
             parent_run_id=params["mlflow_parent_run_id"],
-            on_step=lambda message: training_run_step(run_id=run_id, message=f"{architecture}: {message}"),
+            on_step=lambda message: training_run_step(run_id=run_id, message=message),
             **mlflow_tracking_kwargs(),
         )
-        with transaction.atomic():
-            version = model_version_record(result=result, run=run)
-            forecast_backtest_store(model_version=version, rows=result.backtest)
+        version = _record_candidate(result=result, run=run)
     except TrainingRunAborted:
         raise
     except Exception as exc:
-        training_run_fail(run_id=run_id, error=exc, context=architecture)
+        training_run_fail(run_id=run_id, error=exc, context=kind)
         raise
     summary = result.to_dict()
     summary.pop("backtest", None)
     summary["model_version_id"] = version.pk
     return summary
+
+
+def _record_candidate(*, result, run: TrainingRun) -> ModelVersion:
+    with transaction.atomic():
+        version = model_version_record(result=result, run=run)
+        forecast_backtest_store(model_version=version, rows=result.backtest)
+    return version
 
 
 def model_version_record(*, result, run: TrainingRun | None = None) -> ModelVersion:
@@ -219,15 +313,18 @@ def model_version_record(*, result, run: TrainingRun | None = None) -> ModelVers
         version=result.version,
         defaults={
             "run_id": result.run_id,
-            "architecture": result.architecture,
+            "architecture": result.kind,
             "hyperparameters": result.hyperparameters,
-            "validation_metrics": result.validation_metrics,
+            "cv_metrics": result.cv_metrics,
             "test_metrics": result.test_metrics,
-            "feature_config": {**result.feature_config, "lookback": result.lookback},
-            "data_start": _date(result.data_start),
-            "data_end": _date(result.data_end),
-            "validation_start": _date(result.validation_start),
-            "test_start": _date(result.test_start),
+            "feature_config": result.feature_config,
+            "protocol": result.protocol,
+            "refit_epochs": result.refit_epochs,
+            "data_start": result.data_start,
+            "data_end": result.data_end,
+            "selection_start": result.selection_start,
+            "test_start": result.test_start,
+            "fitted_through": result.fitted_through,
             "training_run": run,
         },
     )
@@ -235,24 +332,28 @@ def model_version_record(*, result, run: TrainingRun | None = None) -> ModelVers
 
 
 def training_run_finalize(*, run_id: int, results: list[dict]) -> ModelVersion:
-    """Pick the champion among the run's candidates by validation MAE and promote it (unless told not to)."""
+    """Build the networks' ensemble, apply the champion rule and promote the champion (unless told not to)."""
     from training.ml.pipeline import CandidateResult
     from training.ml.selection import select_champion
 
     run = TrainingRun.objects.get(pk=run_id)
     try:
         candidates = [CandidateResult.from_dict({**r, "backtest": []}) for r in results]
-        best = select_champion(candidates)
-        winner = ModelVersion.objects.get(registered_name=best.registered_name, version=best.version)
-        naive_mae = next((c.validation_metrics.get("mae") for c in candidates if c.architecture == "naive"), None)
-        reason = (
-            f"Lowest validation MAE in {run.kind} run #{run.pk}: {winner.architecture} "
-            f"{best.validation_metrics.get('mae'):.2f} (naive {naive_mae:.2f})"
+        networks = [c for c in candidates if c.kind in NETWORK_KINDS]
+        if len(networks) >= 2:
+            candidates.append(_ensemble(run=run, members=networks))
+        decision = select_champion(candidates, max_p=run.params.get("max_p", settings.CHAMPION_MAX_P))
+        winner = ModelVersion.objects.get(
+            registered_name=decision.champion.registered_name, version=decision.champion.version
         )
-        if run.params.get("promote", True) and not winner.is_champion:
+        reason = f"{run.get_kind_display()} run #{run.pk}: {decision.reason}"
+        promote = run.params.get("promote", True)
+        if promote and not winner.is_champion:
             model_version_promote(model_version=winner, automatic=True, reason=reason)
-        message = f"Best: {winner} — " + (
-            "promoted to champion" if run.params.get("promote", True) else "not promoted (--no-promote)"
+        message = (
+            f"Champion rule: {winner} — "
+            + ("promoted. " if promote else "not promoted (--no-promote). ")
+            + decision.reason
         )
         _finish_parent_run(run, "FINISHED")
     except Exception as exc:
@@ -262,6 +363,23 @@ def training_run_finalize(*, run_id: int, results: list[dict]) -> ModelVersion:
         status=TrainingRun.Status.SUCCEEDED, progress=100, finished_at=timezone.now(), message=message[:500]
     )
     return winner
+
+
+def _ensemble(*, run: TrainingRun, members: list):
+    """Register and mirror the equal-weight ensemble of the run's networks (no extra fits)."""
+    from training.ml.pipeline import ensemble_candidate
+
+    closes = price_closes_frame(end=dt.date.fromisoformat(run.params["data_end"]))
+    result = ensemble_candidate(
+        closes,
+        members=members,
+        registered_name=settings.MLFLOW_REGISTERED_MODEL,
+        parent_run_id=run.params.get("mlflow_parent_run_id"),
+        on_step=lambda message: training_run_step(run_id=run.pk, message=message),
+        **mlflow_tracking_kwargs(),
+    )
+    _record_candidate(result=result, run=run)
+    return result
 
 
 def training_run_fail(*, run_id: int, error: BaseException | str, context: str = "") -> None:
@@ -312,9 +430,3 @@ def _finish_parent_run(run: TrainingRun, status: str) -> None:
         finish_run(run_id=parent, status=status, tracking_uri=settings.MLFLOW_TRACKING_URI)
     except Exception:  # closing the MLflow parent run is bookkeeping; never mask the run's own outcome
         logger.warning("Could not close MLflow run %s", parent, exc_info=True)
-
-
-def _date(value) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value)

@@ -52,6 +52,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--history-dir", default=settings.GOLDSITE_HISTORY_DIR, help="CSV folder (offline)")
         parser.add_argument("--trials", type=int, default=settings.BOOTSTRAP_TRIALS, help="quick-profile trials")
+        parser.add_argument(
+            "--retrain-every",
+            type=int,
+            default=settings.BOOTSTRAP_RETRAIN_EVERY,
+            help="quick-profile trading days between walk-forward refits",
+        )
         parser.add_argument("--retrain", action="store_true", help="train even when a champion exists")
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="where the site will be served")
 
@@ -68,8 +74,11 @@ class Command(BaseCommand):
         if champion is not None and not options["retrain"]:
             self.stdout.write(f"Champion exists ({champion}); not retraining (use --retrain to train anyway).")
         else:
-            self.stdout.write(f"Training with the quick profile: {options['trials']} trials per architecture.")
-            call_command("train", trials=options["trials"], stdout=self.stdout)
+            self.stdout.write(
+                f"Tuning with the quick profile: {options['trials']} trials per network, walk-forward refits every "
+                f"{options['retrain_every']} trading days."
+            )
+            call_command("train", trials=options["trials"], retrain_every=options["retrain_every"], stdout=self.stdout)
 
         self._step("4/5 Scoring and next-day forecast")
         call_command("predict_next_day", stdout=self.stdout)

@@ -5,7 +5,7 @@ from forecasts.schedules import schedules_setup
 
 class Command(BaseCommand):
     help = (
-        "Store Celery beat's periodic tasks (daily pipeline, weekly retrain, monthly tune, training reaper). "
+        "Store Celery beat's periodic tasks (daily pipeline, refit when due, monthly tune, training reaper). "
         "Creates the missing ones and keeps existing ones as they are (admin edits survive); --reset puts every "
         "one back to its definition in forecasts/schedules.py."
     )

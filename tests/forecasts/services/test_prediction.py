@@ -180,18 +180,16 @@ def test_the_command_explains_a_missing_champion():
 def test_a_naive_champion_from_the_real_mlflow_registry_forecasts(monkeypatch, settings):
     """The real `training.ml` contract: register a naive version in a throw-away MLflow store, load it back."""
     from tests.training.ml.series import random_walk_closes
-    from training.ml.pipeline import train_candidate
+    from training.ml.dataset import Protocol
+    from training.ml.pipeline import evaluate_candidate
     from training.services.runs import model_version_record
     from training.services.tracking import mlflow_tracking_kwargs
 
     monkeypatch.setattr(prediction, "_registry_load", REAL_REGISTRY_LOAD)
-    result = train_candidate(
+    result = evaluate_candidate(
         random_walk_closes(days=200),
-        architecture="naive",
-        trials=0,
-        test_days=20,
-        val_days=20,
-        lookback=5,
+        kind="naive",
+        protocol=Protocol(test_days=20, selection_days=40, folds=4, lookback=5),
         **mlflow_tracking_kwargs(),
     )
     version = model_version_record(result=result)

@@ -81,7 +81,7 @@ class TestModelVersions:
     def test_shows_one_version(self, api):
         version = ModelVersionFactory(architecture="lstm")
         body = api.get(f"/api/models/{version.pk}/").json()
-        assert (body["id"], body["architecture"], body["validation_metrics"]["mae"]) == (version.pk, "lstm", 20.0)
+        assert (body["id"], body["architecture"], body["cv_metrics"]["mae"]) == (version.pk, "lstm", 20.0)
         assert api.get("/api/models/999/").status_code == 404
 
 

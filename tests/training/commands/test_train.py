@@ -1,5 +1,6 @@
-"""`manage.py train` end to end on the real history: every candidate registered, one champion, a table."""
+"""`manage.py train` end to end on the real history: every candidate registered, the champion rule, a table."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -12,6 +13,9 @@ from training.models import ChampionChange, ModelVersion, TrainingRun
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
+LAST_COMMON_DAY = dt.date(2025, 9, 24)  # gold has 2025-09-25, the S&P 500 ends 2025-09-24
+FAST = {"architectures": "mlp,cnn", "retrain_every": 125}  # two walk-forward refits instead of twelve
+
 
 @pytest.fixture
 def history(shared_data):
@@ -19,36 +23,64 @@ def history(shared_data):
     prices_import_csv(symbol="^GSPC", path=shared_data / "sp500.csv")
 
 
-def test_train_registers_every_candidate_and_names_one_champion_in_django_and_mlflow(history):
+def test_train_registers_every_candidate_and_the_champion_obeys_the_rule(history):
+    from mlflow.tracking import MlflowClient
+
     from training.ml.registry import get_alias_version
 
     out = io.StringIO()
-    call_command("train", trials=1, architectures="mlp,cnn", stdout=out)
+    call_command("train", trials=1, stdout=out, **FAST)
     table = out.getvalue()
 
     run = TrainingRun.objects.get()
     assert run.status == TrainingRun.Status.SUCCEEDED and run.progress == 100
-    versions = ModelVersion.objects.filter(training_run=run)
-    assert sorted(versions.values_list("architecture", flat=True)) == ["cnn", "mlp", "naive"]
+    versions = list(ModelVersion.objects.filter(training_run=run))
+    assert sorted(v.architecture for v in versions) == ["cnn", "drift", "ensemble", "mlp", "naive"]
     champion = ModelVersion.objects.get(is_champion=True)
-    assert (
-        get_alias_version(settings.MLFLOW_REGISTERED_MODEL, "champion", tracking_uri=settings.MLFLOW_TRACKING_URI)
-        == champion.version
-    )
-    # Selection is by validation MAE alone, the naive forecast included.
-    assert champion.validation_metrics["mae"] == min(v.validation_metrics["mae"] for v in versions)
-    assert ChampionChange.objects.get().actor == "auto"
-    # The table shows each candidate, the naive one included, with test rMAE, and marks the champion.
+    uri = settings.MLFLOW_TRACKING_URI
+    assert get_alias_version(settings.MLFLOW_REGISTERED_MODEL, "champion", tracking_uri=uri) == champion.version
+
+    # The rule: the lowest pooled CV MAE, only with DM evidence against naive; otherwise naive.
+    best = min(versions, key=lambda v: v.cv_metrics["mae"])
+    with_evidence = best.architecture != "naive" and best.p_value < settings.CHAMPION_MAX_P
+    assert champion == (best if with_evidence else next(v for v in versions if v.architecture == "naive"))
+    change = ChampionChange.objects.get()
+    assert change.actor == "auto" and "pooled CV MAE" in change.reason
+    assert f"naive {next(v for v in versions if v.architecture == 'naive').cv_metrics['mae']:.2f}" in change.reason
+
+    # The table: every candidate with pooled CV rMAE, p and walk-forward test rMAE; the champion marked.
     for version in versions:
         assert f"{version.architecture} v{version.version}" in table
-    assert "test rMAE" in table and "naive" in table
+    assert "CV rMAE" in table and " p " in table and "test rMAE" in table
     champion_line = next(line for line in table.splitlines() if line.startswith(f"{champion.architecture} v"))
     assert champion_line.rstrip().endswith("*")
-    # Every version's test window is stored as scored backtest forecasts.
+
+    client = MlflowClient(uri)
     for version in versions:
+        # Served models learnt from every target through the last common day; MLflow says so too.
+        assert version.fitted_through == LAST_COMMON_DAY == version.data_end
+        tags = client.get_model_version(version.registered_name, str(version.version)).tags
+        assert tags["fitted_through"] == LAST_COMMON_DAY.isoformat()
+        assert len(version.cv_metrics["folds"]) == 5 and version.cv_metrics["n"] == 500
+        assert version.test_metrics["refits"] == 2
+        # The walk-forward test window is stored as scored backtest forecasts.
         backtest = Forecast.objects.backtest().filter(model_version=version)
-        assert backtest.count() == 250
-        assert backtest.scored().count() == 250
+        assert backtest.count() == 250 and backtest.scored().count() == 250
+
+
+def test_a_refit_run_reuses_the_latest_tune(history):
+    call_command("train", trials=1, stdout=io.StringIO(), **FAST)
+    tune = TrainingRun.objects.get()
+    tuned = {v.architecture: v.hyperparameters for v in tune.model_versions.all()}
+
+    out = io.StringIO()
+    call_command("train", trials=0, architectures="mlp", retrain_every=125, stdout=out)
+
+    refit = TrainingRun.objects.exclude(pk=tune.pk).get()
+    assert refit.kind == TrainingRun.Kind.TRAIN and refit.status == TrainingRun.Status.SUCCEEDED
+    assert refit.params["hyperparameters_from_run"] == tune.pk
+    for version in refit.model_versions.all():
+        assert version.hyperparameters == tuned[version.architecture]
 
 
 def test_train_refuses_while_another_run_is_active(history):

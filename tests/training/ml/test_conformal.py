@@ -11,9 +11,11 @@ from training.ml.conformal import (
     scale_feature,
     volatility_scale,
 )
-from training.ml.dataset import prepare_dataset
+from training.ml.dataset import Protocol, Samples, Windows
+from training.ml.evaluation import band_scale, calibrate, rolling_origin
 from training.ml.features import FeatureConfig, build_features, build_target
 from training.ml.forecaster import Forecaster
+from training.ml.kinds.baselines import Drift, Naive
 
 NO_BAND = {"80": 0.0, "95": 0.0}
 
@@ -142,23 +144,21 @@ def test_normalized_bands_cover_exchangeable_data_too():
         assert coverage == pytest.approx(level, abs=0.02)
 
 
-def test_normalized_quantiles_never_see_the_test_window(closes):
-    """σ and residuals of the validation samples use closes up to their target dates only."""
-    split = {"test_days": 100, "val_days": 80, "lookback": 10}
+def test_normalized_quantiles_come_from_cv_residuals_and_never_see_the_test_window(closes):
+    """σ and residuals of the CV samples use closes up to their target dates only."""
+    protocol = Protocol(test_days=100, selection_days=120, folds=4, retrain_every=30, lookback=10)
     changed = closes.copy()
     changed.iloc[-100:] *= np.random.default_rng(1).uniform(0.8, 1.2, size=(100, 2))
-    naive = Forecaster(architecture="naive", feature_config=FeatureConfig(), lookback=0, quantiles=NO_BAND)
+    forecaster = Forecaster(model=Naive(), feature_config=FeatureConfig(), quantiles=NO_BAND)
     computed = []
     for prices in (closes, changed):
-        dataset = prepare_dataset(prices, **split)
-        validation = dataset.validation
-        sigma = naive.band_scale(dataset.features.iloc[validation.rows])
-        computed.append(
-            (
-                conformal_quantiles(validation.returns, np.zeros(len(validation)), sigma),
-                naive.band_scale(dataset.features.iloc[dataset.test.rows]),
-            )
-        )
+        samples = Samples.from_closes(prices)
+        windows = Windows.for_samples(samples, protocol)
+        cv = rolling_origin(lambda: Drift({"window": 60}), samples, windows.folds, seed=0)
+        quantiles = calibrate(samples, cv, forecaster)
+        sigma = band_scale(samples, cv.rows, forecaster)
+        assert quantiles == conformal_quantiles(samples.returns[cv.rows], cv.predicted, sigma)
+        computed.append((quantiles, band_scale(samples, windows.test_rows, forecaster)))
     (quantiles, test_sigma), (other_quantiles, other_test_sigma) = computed
     assert quantiles == other_quantiles
     assert not np.array_equal(test_sigma, other_test_sigma)  # the test window's own σ does move with its prices

@@ -7,13 +7,14 @@ import pytest
 
 from training.ml.features import FeatureConfig, build_features
 from training.ml.forecaster import BUNDLE_FILE, Forecaster
+from training.ml.kinds.baselines import Drift, Naive
 
 QUANTILES = {"80": 1.3, "95": 2.1}  # multipliers of σ_t (normalized)
 OLD_QUANTILES = {"80": 0.011, "95": 0.017}  # return-space half-widths (absolute)
 
 
 def naive(**kwargs) -> Forecaster:
-    return Forecaster(architecture="naive", feature_config=FeatureConfig(), lookback=0, **kwargs)
+    return Forecaster(model=Naive(), feature_config=FeatureConfig(), **kwargs)
 
 
 def test_normalized_bands_scale_with_the_20_day_volatility_of_the_as_of_day(closes):
@@ -46,7 +47,7 @@ def test_a_saved_bundle_records_the_method_and_loads_back(closes, tmp_path):
     forecaster = naive(quantiles=QUANTILES)
     directory = forecaster.save(tmp_path / "bundle")
     bundle = json.loads((directory / BUNDLE_FILE).read_text())
-    assert bundle["format"] == 2
+    assert (bundle["format"], bundle["kind"]) == (3, "naive")
     assert (bundle["conformal_method"], bundle["conformal_scale"]) == ("normalized", "gold_vol_20")
     loaded = Forecaster.load(directory)
     assert (loaded.conformal_method, loaded.scale_column, loaded.quantiles) == ("normalized", "gold_vol_20", QUANTILES)
@@ -85,6 +86,28 @@ def test_unknown_methods_and_formats_are_rejected(tmp_path):
         naive(quantiles=QUANTILES, conformal_method="studentized")
     directory = naive(quantiles=QUANTILES).save(tmp_path / "bundle")
     bundle = json.loads((directory / BUNDLE_FILE).read_text())
-    (directory / BUNDLE_FILE).write_text(json.dumps({**bundle, "format": 3}))
+    (directory / BUNDLE_FILE).write_text(json.dumps({**bundle, "format": 4}))
     with pytest.raises(ValueError, match="format"):
         Forecaster.load(directory)
+
+
+def test_a_drift_forecast_adds_its_fitted_mean_return(closes, tmp_path):
+    from training.ml.dataset import Samples
+
+    drift = Drift({"window": 0})
+    samples = Samples.from_closes(closes)
+    drift.fit(samples, samples.all_targets, seed=0)
+    forecaster = Forecaster(model=drift, feature_config=FeatureConfig(), quantiles=QUANTILES)
+    forecast = forecaster.forecast(closes)
+    last = closes["gold"].iloc[-1]
+    assert forecast.predicted_return == drift.mean_return
+    assert forecast.predicted_close == pytest.approx(last * np.exp(drift.mean_return), rel=1e-12)
+    loaded = Forecaster.load(forecaster.save(tmp_path / "drift"))
+    assert loaded.kind == "drift" and loaded.forecast(closes) == forecast
+
+
+def test_a_non_finite_forecast_is_refused(closes):
+    drift = Drift({"window": 0}, mean_return=float("inf"))
+    forecaster = Forecaster(model=drift, feature_config=FeatureConfig(), quantiles=QUANTILES)
+    with pytest.raises(ValueError, match="not finite"):
+        forecaster.forecast(closes)

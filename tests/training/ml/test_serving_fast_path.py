@@ -15,6 +15,7 @@ from tests.training.ml.series import random_walk_closes
 from training.ml.conformal import band, volatility_scale
 from training.ml.features import FeatureConfig, build_features, feature_names
 from training.ml.forecaster import Forecaster, PointForecast
+from training.ml.kinds.networks import MLP
 
 CONFIGS = [FeatureConfig(), FeatureConfig(lags=3, ma_window=10, vol_windows=(5, 10, 30))]
 
@@ -52,12 +53,25 @@ def reference_features(closes: pd.DataFrame, config: FeatureConfig) -> pd.DataFr
     return features.iloc[config.warmup :]
 
 
-def reference_forecast(forecaster: Forecaster, closes: pd.DataFrame) -> PointForecast:
+class FakeNetwork:
+    """An MLP's served call replaced by a fixed float32 linear map (no TensorFlow); records its inputs."""
+
+    def __init__(self, n_features: int) -> None:
+        self.weights = np.random.default_rng(1).normal(size=n_features).astype(np.float32)
+        self.inputs: list[np.ndarray] = []
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.inputs.append(x)
+        return (x @ self.weights).astype(np.float64)
+
+
+def reference_forecast(forecaster: Forecaster, closes: pd.DataFrame, scaler: StandardScaler) -> PointForecast:
     """Forecaster.forecast as it was: pandas indexing, StandardScaler.transform, volatility_scale of a frame."""
     last_close = float(closes["gold"].iloc[-1])
     features = reference_features(closes.iloc[-forecaster.min_history :], forecaster.feature_config)
-    x = forecaster.scaler.transform(features.to_numpy(dtype=float)[-forecaster.lookback :]).astype(np.float32)
-    predicted_return = float(forecaster.predict_returns(x)[0])
+    x = scaler.transform(features.to_numpy(dtype=float)[-1:]).astype(np.float32)
+    network = forecaster.model._serve
+    predicted_return = float((x @ network.weights).astype(np.float64)[0] * forecaster.model.target_scale)
     scale = float(volatility_scale(features.iloc[-1:], forecaster.scale_column)[0])
     lower_80, upper_80 = band(last_close, predicted_return, forecaster.quantiles["80"], scale)
     lower_95, upper_95 = band(last_close, predicted_return, forecaster.quantiles["95"], scale)
@@ -73,35 +87,33 @@ def reference_forecast(forecaster: Forecaster, closes: pd.DataFrame) -> PointFor
     )
 
 
-def fake_network_forecaster(closes: pd.DataFrame, config: FeatureConfig) -> Forecaster:
-    """An MLP-shaped forecaster whose 'network' is a fixed float32 linear map (no TensorFlow needed)."""
+def use_scaler(model: MLP, scaler: StandardScaler) -> None:
+    model.mean, model.scale = scaler.mean_, scaler.scale_
+
+
+def fake_network_forecaster(closes: pd.DataFrame, config: FeatureConfig) -> tuple[Forecaster, StandardScaler]:
+    """An MLP forecaster whose network is a `FakeNetwork`, standardised like sklearn's StandardScaler."""
     features = build_features(closes, config).to_numpy()
     scaler = StandardScaler().fit(features[: len(features) // 2])
-    forecaster = Forecaster(
-        architecture="mlp",
-        feature_config=config,
-        lookback=1,
-        quantiles={"80": 1.3, "95": 2.1},
-        scaler=scaler,
-        target_scale=0.0123,
-        network=object(),
-    )
-    weights = np.random.default_rng(1).normal(size=features.shape[1]).astype(np.float32)
-    forecaster._predict = lambda x: (x @ weights).astype(np.float64)
-    return forecaster
+    model = MLP()
+    use_scaler(model, scaler)
+    model.target_scale = 0.0123
+    model._serve = FakeNetwork(features.shape[1])
+    return Forecaster(model=model, feature_config=config, quantiles={"80": 1.3, "95": 2.1}), scaler
 
 
 def check_identical(closes: pd.DataFrame, config: FeatureConfig) -> None:
     pd.testing.assert_frame_equal(build_features(closes, config), reference_features(closes, config), check_exact=True)
-    forecaster = fake_network_forecaster(closes, config)
+    forecaster, scaler = fake_network_forecaster(closes, config)
     for end in range(forecaster.min_history, len(closes) + 1, 37):
         history = closes.iloc[:end]
         tail = history.iloc[-forecaster.min_history :]
         pd.testing.assert_frame_equal(forecaster.features(history), reference_features(tail, config), check_exact=True)
-        expected = forecaster.scaler.transform(reference_features(tail, config).to_numpy()).astype(np.float32)
-        inputs = forecaster.network_inputs(history)
+        expected = scaler.transform(reference_features(tail, config).to_numpy()).astype(np.float32)
+        forecast = forecaster.forecast(history)
+        inputs = forecaster.model._serve.inputs[-1]
         assert inputs.dtype == np.float32 and np.array_equal(inputs, expected)
-        assert forecaster.forecast(history) == reference_forecast(forecaster, history)
+        assert forecast == reference_forecast(forecaster, history, scaler)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -137,6 +149,7 @@ def test_feature_frames_do_not_share_their_columns(closes):
 
 
 def test_a_reassigned_scaler_is_used(closes):
-    forecaster = fake_network_forecaster(closes, FeatureConfig())
-    forecaster.scaler = StandardScaler().fit(build_features(closes).to_numpy()[-100:])
-    assert forecaster.forecast(closes) == reference_forecast(forecaster, closes)
+    forecaster, _ = fake_network_forecaster(closes, FeatureConfig())
+    scaler = StandardScaler().fit(build_features(closes).to_numpy()[-100:])
+    use_scaler(forecaster.model, scaler)
+    assert forecaster.forecast(closes) == reference_forecast(forecaster, closes, scaler)

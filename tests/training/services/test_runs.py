@@ -19,7 +19,14 @@ def test_a_run_is_queued_with_its_parameters(no_execution):
     assert run.status == TrainingRun.Status.QUEUED
     assert run.params["trials"] == 3
     assert run.params["architectures"] == ["mlp", "lstm"]  # canonical order
-    assert run.params["test_days"] == 100
+    assert run.params["protocol"] == {
+        "test_days": 100,
+        "selection_days": 500,
+        "folds": 5,
+        "retrain_every": 21,
+        "lookback": 20,
+    }
+    assert run.params["max_p"] == 0.10
     assert no_execution == [run.pk]
 
 
@@ -48,6 +55,7 @@ def test_the_database_itself_allows_one_active_run():
         ({"kind": "tune", "architectures": ["transformer"]}, "Unknown architecture"),
         ({"kind": "tune", "trials": 0}, "between 1 and"),
         ({"kind": "train", "test_days": 5}, "at least 20"),
+        ({"kind": "train", "folds": 3}, "at least 4 folds"),
     ],
 )
 def test_bad_requests_are_refused_with_a_clear_error(no_execution, kwargs, message):
@@ -116,3 +124,76 @@ def test_the_reaper_fails_runs_no_worker_ever_picked_up(settings):
     assert runs.training_runs_reap() == [run.pk]
     run.refresh_from_db()
     assert "is a worker running" in run.error
+
+
+# --- Reusing a tune's hyperparameters -------------------------------------------------------------------
+
+PROTOCOL = {"test_days": 250, "selection_days": 500, "folds": 5, "retrain_every": 21, "lookback": 20}
+
+
+def tune_run(*, finished: dt.datetime, protocol=PROTOCOL, test_start=dt.date(2024, 9, 25), mae=15.0, units=16):
+    from tests.factories import ModelVersionFactory
+
+    run = TrainingRunFactory(kind=TrainingRun.Kind.TUNE, params={"protocol": protocol}, finished_at=finished)
+    for kind in ("naive", "drift", "mlp"):
+        ModelVersionFactory(
+            training_run=run,
+            architecture=kind,
+            hyperparameters={"units": units} if kind == "mlp" else ({"window": 60} if kind == "drift" else {}),
+            cv_metrics={"mae": mae},
+            test_start=test_start,
+        )
+    return run
+
+
+def test_a_refit_reuses_the_latest_tune_with_the_same_windows_never_the_lowest_error_across_windows():
+    now = timezone.now()
+    tune_run(finished=now - dt.timedelta(days=60), mae=9.0, units=8)  # calmer old window: lowest error
+    latest = tune_run(finished=now - dt.timedelta(days=30), mae=15.0, units=32)
+    tune_run(finished=now - dt.timedelta(days=1), protocol={**PROTOCOL, "test_days": 20}, mae=5.0, units=64)
+    TrainingRunFactory(kind=TrainingRun.Kind.TUNE, status=TrainingRun.Status.FAILED, params={"protocol": PROTOCOL})
+
+    reuse = runs.training_tuned_hyperparameters(protocol=PROTOCOL, test_start=dt.date(2024, 10, 25))
+
+    assert reuse["run"] == latest.pk
+    assert reuse["hyperparameters"] == {"naive": {}, "drift": {"window": 60}, "mlp": {"units": 32}}
+
+
+def test_a_tune_whose_selection_period_reaches_into_the_new_test_window_is_never_reused():
+    tune_run(finished=timezone.now(), test_start=dt.date(2024, 11, 1))
+    reuse = runs.training_tuned_hyperparameters(protocol=PROTOCOL, test_start=dt.date(2024, 10, 25))
+    assert reuse == {"run": None, "hyperparameters": {}}
+
+
+# --- The scheduled refit at the live cadence ---------------------------------------------------------------
+
+
+def store_common_days(days):
+    from tests.forecasts.forecasters import store_closes, trading_days
+
+    store_closes(trading_days(dt.date(2025, 1, 2), dt.date(2025, 1, 2) + dt.timedelta(days=days)))
+
+
+def test_a_refit_is_due_once_the_champion_is_retrain_every_trading_days_old(settings, no_execution):
+    from forecasts.models import PriceBar
+    from tests.factories import ModelVersionFactory
+
+    settings.TRAINING_RETRAIN_EVERY = 21
+    store_common_days(60)
+    dates = sorted(set(PriceBar.objects.values_list("date", flat=True)))
+    champion = ModelVersionFactory(is_champion=True, fitted_through=dates[-21])
+    assert runs.training_refit_due()[0] is False  # 20 newer days
+    assert runs.training_run_start_scheduled(kind="train") is None
+    assert no_execution == []
+
+    champion.fitted_through = dates[-22]
+    champion.save()
+    due, why = runs.training_refit_due()
+    assert due and "21 common trading days" in why
+    run = runs.training_run_start_scheduled(kind="train")
+    assert run is not None and no_execution == [run.pk]
+    assert runs.training_run_start_scheduled(kind="tune", trials=2) is None  # one run at a time, quietly
+
+
+def test_without_a_champion_fitted_on_all_data_a_refit_is_due():
+    assert runs.training_refit_due() == (True, "no champion fitted on all data yet")

@@ -31,14 +31,14 @@ def version():
         architecture=ModelVersion.Architecture.NAIVE,
         hyperparameters={},
         training_run=run,
-        validation_metrics={"mae": 25.0, "mape": 0.9, "rmae": 1.0, "coverage_80": 0.79},
+        cv_metrics={"mae": 25.0, "mape": 0.9, "rmae": 1.0, "coverage_80": 0.79},
         test_metrics={"mae": 25.2, "mape": 0.88, "rmae": 1.0, "coverage_80": 0.8},
     )
     return ModelVersionFactory(
         architecture=ModelVersion.Architecture.LSTM,
         training_run=run,
         hyperparameters={"units": 64, "dropout": 0.1},
-        validation_metrics={**METRICS, "mae": 23.1},
+        cv_metrics={**METRICS, "mae": 23.1},
         test_metrics=METRICS,
     )
 
@@ -112,7 +112,7 @@ def test_an_empty_registry_says_how_to_get_versions(analyst):
 def test_the_detail_shows_metrics_beside_naive_hyperparameters_and_mlflow_ids(analyst, version):
     content = analyst.get(reverse("model-detail", args=[version.pk])).content.decode()
 
-    assert "Naive validation" in content and "Naive test" in content
+    assert "Naive CV" in content and "Naive test" in content
     assert "$25.20" in content  # naive test MAE beside the LSTM's
     assert "<code>units</code>" in content and ">64<" in content
     assert version.run_id in content

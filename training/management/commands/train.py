@@ -1,4 +1,5 @@
-"""`manage.py train`: tune (or refit) every architecture, register them, pick the champion, print a table."""
+"""`manage.py train`: evaluate every candidate under the rolling-origin protocol, apply the champion rule, print
+the evidence."""
 
 import logging
 import time
@@ -13,18 +14,24 @@ from training.services.runs import NETWORK_ARCHITECTURES, training_run_start
 
 class Command(BaseCommand):
     help = (
-        "Train MLP, CNN and LSTM candidates (plus the naive baseline) on the stored bars, register each in "
-        "MLflow, and make the one with the lowest validation MAE the champion."
+        "Evaluate naive, drift, MLP, CNN, LSTM and their ensemble with rolling-origin CV, refit each on all data, "
+        "walk it forward over the test window, register it in MLflow, and make the lowest-CV-error candidate the "
+        "champion only if it beats naive (Diebold-Mariano p < CHAMPION_MAX_P); otherwise naive."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--trials", type=int, default=None, help="hyperopt trials per architecture (0: refit)")
+        parser.add_argument(
+            "--trials", type=int, default=None, help="hyperopt trials per network (0: refit with the latest tune's)"
+        )
         parser.add_argument(
             "--architectures",
             default=",".join(NETWORK_ARCHITECTURES),
             help="comma-separated subset of mlp,cnn,lstm (naive is always a candidate)",
         )
         parser.add_argument("--test-days", type=int, default=None, help="trading days in the test window")
+        parser.add_argument("--selection-days", type=int, default=None, help="trading days cross-validated")
+        parser.add_argument("--folds", type=int, default=None, help="CV folds of the selection period (>= 4)")
+        parser.add_argument("--retrain-every", type=int, default=None, help="trading days between walk-forward refits")
         parser.add_argument("--no-promote", action="store_true", help="register the candidates, move no alias")
         parser.add_argument("--wait", type=int, default=6 * 60 * 60, help="seconds to wait for a worker")
 
@@ -50,6 +57,9 @@ class Command(BaseCommand):
                 trials=trials,
                 architectures=architectures,
                 test_days=options["test_days"],
+                selection_days=options["selection_days"],
+                folds=options["folds"],
+                retrain_every=options["retrain_every"],
                 promote=not options["no_promote"],
                 inline=True,
             )
@@ -99,18 +109,18 @@ def _fmt(value, spec: str) -> str:
 
 
 def render_candidate_table(versions) -> str:
-    """The candidates side by side: validation decides, test reports."""
+    """The candidates side by side: pooled CV decides (with DM evidence against naive), walk-forward reports."""
     header = (
-        f"{'candidate':<22} {'val MAE':>9} {'test MAE':>9} {'test MAPE':>9} {'test rMAE':>9} "
-        f"{'dir. acc':>8} {'cov 80%':>8}  champion"
+        f"{'candidate':<16} {'CV rMAE':>8} {'p':>7} {'test MAE':>9} {'test MAPE':>9} {'test rMAE':>9} "
+        f"{'dir. acc':>8} {'cov 80%':>8} {'cov 95%':>8}  champion"
     )
     lines = [header, "-" * len(header)]
     for v in versions:
-        val, test = v.validation_metrics, v.test_metrics
+        cv, test = v.cv_metrics, v.test_metrics
         lines.append(
-            f"{f'{v.architecture} v{v.version}':<22} {_fmt(val.get('mae'), '9.2f')} {_fmt(test.get('mae'), '9.2f')} "
-            f"{_fmt(test.get('mape'), '8.3f')}% {_fmt(test.get('rmae'), '9.3f')} "
-            f"{_fmt(test.get('directional_accuracy'), '8.1%')} {_fmt(test.get('coverage_80'), '8.1%')}  "
-            f"{'*' if v.is_champion else ''}"
+            f"{f'{v.architecture} v{v.version}':<16} {_fmt(cv.get('rmae'), '8.3f')} {_fmt(v.p_value, '7.3f')} "
+            f"{_fmt(test.get('mae'), '9.2f')} {_fmt(test.get('mape'), '8.3f')}% {_fmt(test.get('rmae'), '9.3f')} "
+            f"{_fmt(test.get('directional_accuracy'), '8.1%')} {_fmt(test.get('coverage_80'), '8.1%')} "
+            f"{_fmt(test.get('coverage_95'), '8.1%')}  {'*' if v.is_champion else ''}"
         )
     return "\n".join(lines)
