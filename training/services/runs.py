@@ -22,6 +22,7 @@ from goldsite.audit import audit_actor, audit_log
 from training.exceptions import TrainingError, TrainingRunActive
 from training.models import ModelVersion, TrainingRun
 from training.services.promotion import model_version_promote
+from training.services.recovery import training_run_process, training_runs_recover
 from training.services.tracking import mlflow_tracking_kwargs
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def training_run_start(
     its best known hyperparameters). With no broker the run executes eagerly: in a background thread of
     this process (so a page can watch its progress), or right here when `inline` is true (the CLI).
     """
+    training_runs_recover()  # first fail any run whose process died or went silent: it would block this one
     if kind not in TrainingRun.Kind.values:
         raise TrainingError(f"Unknown run kind {kind!r}; choose one of {', '.join(TrainingRun.Kind.values)}.")
     architectures = list(architectures or NETWORK_ARCHITECTURES)
@@ -146,6 +148,7 @@ def training_run_execute(*, run_id: int, task_id: str = "") -> None:
         status=TrainingRun.Status.RUNNING,
         started_at=now,
         heartbeat_at=now,
+        **training_run_process(),  # host, pid, worker: what recovery checks when the run goes quiet
         task_id=task_id or run.task_id,
         steps_total=sum(steps_for(a, trials) for a in architectures),
         params={**run.params, "data_end": data_end.isoformat(), "mlflow_parent_run_id": parent_run_id},
@@ -279,27 +282,8 @@ def training_run_fail(*, run_id: int, error: BaseException | str, context: str =
 
 
 def training_runs_reap(*, now: dt.datetime | None = None) -> list[int]:
-    """Fail runs whose worker stopped sending heartbeats (killed, out of memory, machine gone)."""
-    now = now or timezone.now()
-    stale = now - dt.timedelta(seconds=settings.TRAINING_HEARTBEAT_TIMEOUT)
-    stale_queue = now - dt.timedelta(seconds=settings.TRAINING_QUEUE_TIMEOUT)
-    reaped = []
-    for run in TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, heartbeat_at__lt=stale):
-        training_run_fail(
-            run_id=run.pk,
-            error=(
-                f"The worker stopped responding (no heartbeat for more than "
-                f"{settings.TRAINING_HEARTBEAT_TIMEOUT} s); marked failed by the reaper."
-            ),
-        )
-        reaped.append(run.pk)
-    for run in TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED, created_at__lt=stale_queue):
-        training_run_fail(
-            run_id=run.pk,
-            error=f"No worker picked the run up within {settings.TRAINING_QUEUE_TIMEOUT} s; is a worker running?",
-        )
-        reaped.append(run.pk)
-    return reaped
+    """Fail runs that can no longer finish (process gone, no heartbeat, never picked up): beat's reaper."""
+    return training_runs_recover(now=now)
 
 
 def _finish_parent_run(run: TrainingRun, status: str) -> None:
