@@ -113,7 +113,8 @@ class TestPromotion:
     def test_promoting_the_champion_again_is_refused(self, staff_api, aliases):
         champion = ModelVersionFactory(is_champion=True)
         response = staff_api.post(f"/api/models/{champion.pk}/promote/", {}, format="json")
-        assert response.status_code == 400
+        assert response.status_code == 409  # it clashes with the current state (another promotion may just have won)
+        assert response.json()["code"] == "already_champion"
         assert "already the champion" in response.json()["detail"]
 
     def test_an_unknown_version_is_404(self, staff_api, aliases):
