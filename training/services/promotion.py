@@ -5,6 +5,9 @@ for update); on SQLite the promotion takes the database's write lock before it r
 one waits for the lock (up to the database timeout) instead of failing at once with "database is locked". One
 that still cannot get the database is retried briefly, then refused with PromotionInProgress (409); nothing
 was changed. Promoting the version that is already the champion is refused with AlreadyChampion (409).
+
+Once a promotion commits, the new champion's forecast of the next trading day is requested at once
+(`forecasts.dispatch`): made in-process without a broker, by `predict_next_day` on a worker with one.
 """
 
 import logging
@@ -13,6 +16,7 @@ import time
 from django.conf import settings
 from django.db import OperationalError, transaction
 
+from forecasts.dispatch import forecast_next_day_request
 from goldsite.audit import audit_log
 from training.exceptions import AlreadyChampion, PromotionInProgress, RegistryUnavailable
 from training.models import ChampionChange, ModelVersion
@@ -94,6 +98,8 @@ def _promote(
                     f"{current if current is not None else 'unset'}."
                 ) from exc
             moved = (locked, current)
+            # Once committed: the new champion's next-day forecast, so the latest-forecast API never goes dark.
+            transaction.on_commit(forecast_next_day_request)
     except OperationalError:
         if moved is not None:  # the commit itself failed after MLflow moved: point the alias back
             _alias_restore(*moved)
