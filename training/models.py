@@ -33,6 +33,7 @@ class ModelVersion(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-version"]
+        permissions = [("promote_modelversion", "Can promote a model version to champion")]
         constraints = [
             models.UniqueConstraint(fields=["registered_name", "version"], name="modelversion_unique_name_version"),
             models.UniqueConstraint(
