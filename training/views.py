@@ -43,6 +43,10 @@ DEFAULT_TUNE_TRIALS = 5
 MAX_PAGE_TRIALS = 200
 RUNS_REGION = "training-runs"
 RUN_FINISHED_EVENT = "training-run-finished"
+# The request headers (set by htmx) that pick between a page and a fragment: responses vary on them, so no cache
+# serves one for the other.
+RUNS_PAGE_VARY = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
+RUN_PAGE_VARY = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
 
 
 def permission_needed(permission: str):
@@ -225,7 +229,7 @@ def training(request: HttpRequest) -> HttpResponse:
         response = render(request, "training/partials/_runs_table.html", _runs_context(request))
     else:
         response = _training_page(request)
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    patch_vary_headers(response, RUNS_PAGE_VARY)
     return response
 
 
@@ -261,12 +265,16 @@ def training_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     if request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request):
         content = render_to_string("training/partials/_run_status.html", {"run": run}, request=request)
         if run.is_active:
-            return HttpResponse(content)
-        response = HttpResponseStopPolling(content)
-        return trigger_client_event(response, RUN_FINISHED_EVENT, {"id": run.pk, "status": run.status})
-    context = {
-        "nav_section": "training",
-        "run": run,
-        "versions": run.model_versions.order_by("architecture"),
-    }
-    return render(request, "training/run_detail.html", context)
+            response = HttpResponse(content)
+        else:
+            response = HttpResponseStopPolling(content)
+            trigger_client_event(response, RUN_FINISHED_EVENT, {"id": run.pk, "status": run.status})
+    else:
+        context = {
+            "nav_section": "training",
+            "run": run,
+            "versions": run.model_versions.order_by("architecture"),
+        }
+        response = render(request, "training/run_detail.html", context)
+    patch_vary_headers(response, RUN_PAGE_VARY)
+    return response

@@ -192,3 +192,23 @@ def test_the_runs_table_refreshes_as_a_fragment(analyst):
     text = fragment.content.decode()
     assert text.lstrip().startswith('<section id="training-runs"')
     assert "<html" not in text and "Page 2 of 2" in text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, HTMX, {**HTMX, "HTTP_HX_BOOSTED": "true"}, {**HTMX, "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}],
+)
+@pytest.mark.parametrize("status", [TrainingRun.Status.RUNNING, TrainingRun.Status.SUCCEEDED])
+def test_the_run_page_varies_on_the_htmx_headers_it_reads(analyst, headers, status):
+    # A cache between the browser and the site must not serve the fragment for the page or the page for a poll.
+    run = running_run(status=status)
+
+    response = analyst.get(reverse("training-run", args=[run.pk]), **headers)
+
+    vary = {value.strip() for value in response["Vary"].split(",")}
+    assert {"HX-Request", "HX-Boosted", "HX-History-Restore-Request"} <= vary
+
+
+def test_the_runs_page_varies_on_the_htmx_headers_it_reads(analyst):
+    vary = {value.strip() for value in analyst.get(reverse("training"))["Vary"].split(",")}
+    assert {"HX-Request", "HX-Target", "HX-History-Restore-Request"} <= vary
