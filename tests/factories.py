@@ -4,9 +4,11 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from forecasts.models import DataLoad, Forecast, PriceBar
 from training.models import ChampionChange, ModelVersion, TrainingRun
+from training.permissions import ML_ENGINEERS_GROUP
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -20,8 +22,24 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffUserFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"engineer{n}")
+    """Staff (may sign in to the admin), with no permissions of their own."""
+
+    username = factory.Sequence(lambda n: f"staff{n}")
     is_staff = True
+
+
+class MLEngineerFactory(StaffUserFactory):
+    """Staff in the "ML engineers" group (which `migrate` creates): may promote versions and start runs."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"engineer{n}")
+
+    @factory.post_generation
+    def ml_engineers(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get(name=ML_ENGINEERS_GROUP))
 
 
 class PriceBarFactory(factory.django.DjangoModelFactory):

@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from goldsite.admin import ReadOnlyAdmin
 from goldsite.errors import GoldsiteError
 from training.models import ChampionChange, ModelVersion, TrainingRun
+from training.permissions import PROMOTE_MODEL_VERSION
 from training.services.promotion import model_version_promote
 
 
@@ -62,7 +63,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def test_coverage_80(self, obj):
         return _metric(obj.test_metrics, "coverage_80", ".1%")
 
-    @admin.action(description="Promote to champion", permissions=["change"])
+    def has_promote_permission(self, request) -> bool:
+        """training.promote_modelversion, as on the API and the pages."""
+        return request.user.has_perm(PROMOTE_MODEL_VERSION)
+
+    @admin.action(description="Promote to champion", permissions=["promote"])
     def promote_to_champion(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one model version to promote.", messages.ERROR)

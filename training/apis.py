@@ -1,17 +1,36 @@
-"""Token API for model versions and training runs: one APIView per operation."""
+"""Token API for model versions and training runs: one APIView per operation.
+
+Everyone signed in reads. Promoting needs `training.promote_modelversion`, starting a run `training.add_trainingrun`
+(see training.permissions): the same checks as the pages and the admin.
+"""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from training.models import ModelVersion, TrainingRun
+from training.permissions import PROMOTE_MODEL_VERSION, START_TRAINING_RUN
 from training.selectors import model_version_list, training_run_list
 from training.services.promotion import model_version_promote
 from training.services.runs import NETWORK_ARCHITECTURES, training_run_start
+
+
+class CanPromote(BasePermission):
+    message = f"Promoting a model version needs the {PROMOTE_MODEL_VERSION} permission (the ML engineers group)."
+
+    def has_permission(self, request, view):
+        return request.user.has_perm(PROMOTE_MODEL_VERSION)
+
+
+class CanStartRuns(BasePermission):
+    message = f"Starting a training run needs the {START_TRAINING_RUN} permission (the ML engineers group)."
+
+    def has_permission(self, request, view):
+        return request.user.has_perm(START_TRAINING_RUN)
 
 
 class ModelVersionOutputSerializer(serializers.ModelSerializer):
@@ -99,7 +118,7 @@ class ModelVersionDetailApi(APIView):
 
 
 class ModelVersionPromoteApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsAuthenticated, CanPromote]
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=500, required=False, default="Promoted through the API")
@@ -128,7 +147,7 @@ class TrainingRunListApi(APIView):
 
     def get_permissions(self):
         if self.request.method == "POST":
-            return [IsAdminUser()]
+            return [IsAuthenticated(), CanStartRuns()]
         return super().get_permissions()
 
     @extend_schema(responses=TrainingRunOutputSerializer(many=True))

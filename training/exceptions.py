@@ -17,3 +17,15 @@ class RegistryUnavailable(TrainingError, NotReadyError):
     """MLflow could not be reached or refused the change; nothing was changed."""
 
     code = "registry_unavailable"
+
+
+class AlreadyChampion(TrainingError, ConflictError):
+    """The version to promote is the champion already (another promotion may just have made it so)."""
+
+    code = "already_champion"
+
+
+class PromotionInProgress(TrainingError, ConflictError):
+    """Another promotion held the database for longer than this one could wait; nothing was changed."""
+
+    code = "promotion_in_progress"

@@ -42,6 +42,7 @@ class ModelVersion(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-version"]
+        permissions = [("promote_modelversion", "Can promote a model version to champion")]
         constraints = [
             models.UniqueConstraint(fields=["registered_name", "version"], name="modelversion_unique_name_version"),
             models.UniqueConstraint(
@@ -109,6 +110,19 @@ class TrainingRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Where the run executes, recorded when it starts running: what lets `training_runs_recover` tell a run whose
+    # process died (kill -9, out of memory) from one that is still busy.
+    host = models.CharField(max_length=255, blank=True, help_text="The machine (hostname) executing the run.")
+    pid = models.PositiveIntegerField(null=True, blank=True, help_text="The id of the process executing the run.")
+    worker = models.CharField(
+        max_length=255, blank=True, help_text='The Celery worker (its hostname), or "in-process" without a broker.'
+    )
+    process_start = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Boot id, pid namespace and start time of that process (Linux): they tell it from a later "
+        "process given the same pid.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,18 +1,16 @@
 """Pages for model versions, champion history and training runs.
 
-Everyone signed in can look; only staff can promote a version or start a run. Staff-only controls are not
-rendered for other users and their URLs answer 403. A running run's status is polled by htmx every 2 s
-and the poll ends (HTTP 286) as soon as the run has finished.
+Everyone signed in can look. Promoting a version needs `training.promote_modelversion` and starting a run
+`training.add_trainingrun` (the ML engineers group; see training.permissions), as on the API and in the admin:
+the controls are not rendered without the permission and their URLs answer 403. A running run's status is
+polled by htmx every 2 s and the poll ends (HTTP 286) as soon as the run has finished.
 """
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +25,7 @@ from forecasts.templatetags.goldsite_format import money, pct, ratio
 from forecasts.views.charts import forecast_figure
 from goldsite.errors import ConflictError, GoldsiteError
 from training.models import ModelVersion, TrainingRun
+from training.permissions import PROMOTE_MODEL_VERSION, START_TRAINING_RUN
 from training.selectors import (
     champion_change_list,
     model_version_champion,
@@ -44,18 +43,19 @@ DEFAULT_TUNE_TRIALS = 5
 MAX_PAGE_TRIALS = 200
 RUNS_REGION = "training-runs"
 RUN_FINISHED_EVENT = "training-run-finished"
+# The request headers (set by htmx) that pick between a page and a fragment: responses vary on them, so no cache
+# serves one for the other.
+RUNS_PAGE_VARY = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
+RUN_PAGE_VARY = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
 
 
-def staff_required(view):
-    """Signed-in staff only: anonymous visitors go to sign in, everyone else gets 403."""
+def permission_needed(permission: str):
+    """Anonymous visitors go to sign in; signed-in users without `permission` get 403."""
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied("Only staff can do this.")
-        return view(request, *args, **kwargs)
+    def decorator(view):
+        return login_required(permission_required(permission, raise_exception=True)(view))
 
-    return login_required(wrapped)
+    return decorator
 
 
 def _metrics_view(metrics: dict) -> dict:
@@ -159,7 +159,7 @@ class PromoteForm(forms.Form):
     )
 
 
-@staff_required
+@permission_needed(PROMOTE_MODEL_VERSION)
 @require_http_methods(["GET", "POST"])
 def model_promote(request: HttpRequest, version_id: int) -> HttpResponse:
     """GET asks for confirmation; POST makes the version the champion (the admin's service)."""
@@ -226,11 +226,11 @@ def training(request: HttpRequest) -> HttpResponse:
         response = render(request, "training/partials/_runs_table.html", _runs_context(request))
     else:
         response = _training_page(request)
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    patch_vary_headers(response, RUNS_PAGE_VARY)
     return response
 
 
-@staff_required
+@permission_needed(START_TRAINING_RUN)
 @require_POST
 def training_start(request: HttpRequest) -> HttpResponse:
     """Start a train or tune run; a run already in progress is a 409 with a clear message."""
@@ -262,12 +262,16 @@ def training_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     if request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request):
         content = render_to_string("training/partials/_run_status.html", {"run": run}, request=request)
         if run.is_active:
-            return HttpResponse(content)
-        response = HttpResponseStopPolling(content)
-        return trigger_client_event(response, RUN_FINISHED_EVENT, {"id": run.pk, "status": run.status})
-    context = {
-        "nav_section": "training",
-        "run": run,
-        "versions": run.model_versions.order_by("architecture"),
-    }
-    return render(request, "training/run_detail.html", context)
+            response = HttpResponse(content)
+        else:
+            response = HttpResponseStopPolling(content)
+            trigger_client_event(response, RUN_FINISHED_EVENT, {"id": run.pk, "status": run.status})
+    else:
+        context = {
+            "nav_section": "training",
+            "run": run,
+            "versions": run.model_versions.order_by("architecture"),
+        }
+        response = render(request, "training/run_detail.html", context)
+    patch_vary_headers(response, RUN_PAGE_VARY)
+    return response

@@ -1,4 +1,4 @@
-"""The signed-in user's REST API token: read it, create it on request, replace it."""
+"""The signed-in user's REST API token: read it, create it on request, replace it, revoke it."""
 
 import logging
 
@@ -28,3 +28,11 @@ def api_token_regenerate(*, user) -> Token:
     token = Token.objects.create(user=user)
     logger.info("API token regenerated for user id=%s", user.pk)
     return token
+
+
+def api_tokens_revoke(*, user) -> int:
+    """Delete the user's token(s) (their password changed, say); returns how many there were."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    if deleted:
+        logger.info("API token revoked for user id=%s", user.pk)
+    return deleted

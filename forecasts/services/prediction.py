@@ -183,9 +183,9 @@ def forecast_next_day_ensure(*, wait_seconds: float | None = None) -> Forecast:
 def _predict_on_worker(*, wait_seconds: float) -> None:
     from celery.exceptions import TimeoutError as CeleryTimeoutError
 
-    from forecasts.tasks import predict_next_day
+    from forecasts.dispatch import forecast_next_day_send
 
-    result = predict_next_day.delay()
+    result = forecast_next_day_send()
     try:
         result.get(timeout=wait_seconds, propagate=True, disable_sync_subtasks=False)
     except CeleryTimeoutError as exc:

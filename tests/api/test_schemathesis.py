@@ -1,9 +1,9 @@
 """Property-based tests of the whole token API from its own OpenAPI schema (`/api/schema/`), with Schemathesis.
 
-Every operation in the schema gets generated requests, valid and invalid, sent as a staff user with a token
-through the WSGI application (no server), against a database seeded with bars, model versions, runs and
-forecasts. Nothing starts real work: training runs are queued but not executed, the MLflow alias move is
-recorded, and the forecaster is `tests.forecasts.forecasters.FakeForecaster`.
+Every operation in the schema gets generated requests, valid and invalid, sent as an ML engineer (staff in the
+"ML engineers" group) with a token through the WSGI application (no server), against a database seeded with
+bars, model versions, runs and forecasts. Nothing starts real work: training runs are queued but not executed,
+the MLflow alias move is recorded, and the forecaster is `tests.forecasts.forecasters.FakeForecaster`.
 
 Checks: every response is checked with Schemathesis' default checks except the ones listed in EXCLUDED_CHECKS,
 each for the reason given there. The one that matters most, `not_a_server_error`, always runs.
@@ -30,8 +30,8 @@ from goldsite.wsgi import application
 from tests.factories import (
     DataLoadFactory,
     ForecastFactory,
+    MLEngineerFactory,
     ModelVersionFactory,
-    StaffUserFactory,
     TrainingRunFactory,
 )
 from tests.forecasts import forecasters
@@ -97,7 +97,7 @@ def keep_connection():
 
 @pytest.fixture
 def token(seeded, keep_connection) -> str:
-    return Token.objects.create(user=StaffUserFactory()).key
+    return Token.objects.create(user=MLEngineerFactory()).key
 
 
 @schema.parametrize()

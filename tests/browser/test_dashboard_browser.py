@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from tests.conftest import GOLD_CSV, SPX_CSV, require_services
-from tests.factories import StaffUserFactory
+from tests.factories import MLEngineerFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -86,13 +86,13 @@ def test_dashboard_chart_range_switch_and_a_tuning_run_watched_to_the_end(
     browser, live_server, champion_with_forecast, settings, tmp_path
 ):
     settings.TRAINING_EAGER_IN_THREAD = True  # a run started from the page executes in the server's thread
-    staff = StaffUserFactory()
+    engineer = MLEngineerFactory()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems = Problems(page)
 
     # Sign in and read the forecast card.
-    _sign_in(page, live_server.url, staff.username)
+    _sign_in(page, live_server.url, engineer.username)
     price = page.text_content("[data-testid=predicted-close]").strip()
     assert re.fullmatch(r"\$\d{1,3}(,\d{3})*\.\d{2}", price), price
     assert price == f"${champion_with_forecast.predicted_close:,.2f}"

@@ -29,7 +29,7 @@ from forecasts.exceptions import MarketDataError, MarketDataUnavailable
 from forecasts.models import DataLoad, PriceBar
 from forecasts.selectors.prices import data_freshness
 from forecasts.tasks import fetch_market_data
-from tests.factories import ModelVersionFactory, StaffUserFactory, UserFactory
+from tests.factories import MLEngineerFactory, ModelVersionFactory, UserFactory
 from tests.forecasts.forecasters import gold_close, store_closes, trading_days
 from tests.forecasts.market_data import bars_snapshot, download_frame, empty_download_frame
 from training.models import ChampionChange, ModelVersion, TrainingRun
@@ -207,7 +207,7 @@ def test_promoting_through_the_api_with_mlflow_down_is_a_503_and_changes_nothing
 
     monkeypatch.setattr("training.ml.registry.set_alias", unreachable)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=StaffUserFactory()).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=MLEngineerFactory()).key}")
 
     response = api.post(f"/api/models/{challenger.pk}/promote/", {"reason": "lower MAE"}, format="json")
 
@@ -228,7 +228,7 @@ def test_two_training_requests_at_once_start_one_run(monkeypatch):
     """On PostgreSQL the two requests really race (two threads, two connections, released together): the
     one-active-run constraint lets one through. SQLite serialises writers, so there they run one after the other."""
     monkeypatch.setattr(runs, "_enqueue", lambda run, inline: None)
-    tokens = [Token.objects.create(user=StaffUserFactory()).key for _ in range(2)]
+    tokens = [Token.objects.create(user=MLEngineerFactory()).key for _ in range(2)]
     payload = {"kind": "tune", "trials": 1, "architectures": ["mlp"]}
 
     def request(token: str) -> tuple[int, dict]:

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from goldsite.audit import SYSTEM
-from tests.factories import ModelVersionFactory, StaffUserFactory, UserFactory
+from tests.factories import MLEngineerFactory, ModelVersionFactory, UserFactory
 from training.models import ChampionChange, TrainingRun
 from training.services import runs
 from training.services.promotion import model_version_promote
@@ -121,7 +121,7 @@ def aliases(monkeypatch):
 def test_a_promotion_through_the_api_is_audited_with_who_and_why(aliases, audit_records):
     old = ModelVersionFactory(is_champion=True)
     new = ModelVersionFactory(architecture="cnn")
-    engineer = StaffUserFactory()
+    engineer = MLEngineerFactory()
 
     response = staff_api(engineer).post(f"/api/models/{new.pk}/promote/", {"reason": "lower MAE"}, format="json")
 
@@ -153,7 +153,7 @@ def test_a_refused_promotion_is_not_audited(monkeypatch, audit_records):
     monkeypatch.setattr("training.ml.registry.set_alias", unreachable)
     version = ModelVersionFactory()
 
-    response = staff_api(StaffUserFactory()).post(f"/api/models/{version.pk}/promote/", {}, format="json")
+    response = staff_api(MLEngineerFactory()).post(f"/api/models/{version.pk}/promote/", {}, format="json")
 
     assert response.status_code == 503
     assert audit_records() == []
@@ -165,7 +165,7 @@ def not_executed(monkeypatch):
 
 
 def test_a_training_run_started_through_the_api_is_audited(not_executed, audit_records):
-    engineer = StaffUserFactory()
+    engineer = MLEngineerFactory()
 
     response = staff_api(engineer).post(
         "/api/training-runs/", {"kind": "tune", "trials": 2, "architectures": ["mlp"]}, format="json"
@@ -193,7 +193,7 @@ def test_a_refused_training_start_is_not_audited(not_executed, audit_records):
     runs.training_run_start(kind="train")
     before = len(audit_records())
 
-    response = staff_api(StaffUserFactory()).post("/api/training-runs/", {"kind": "train"}, format="json")
+    response = staff_api(MLEngineerFactory()).post("/api/training-runs/", {"kind": "train"}, format="json")
 
     assert response.status_code == 409
     assert len(audit_records()) == before

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import StaffUserFactory, UserFactory
+from tests.factories import MLEngineerFactory, StaffUserFactory, UserFactory
 
 
 @pytest.fixture
@@ -35,5 +35,13 @@ def analyst(client):
 
 @pytest.fixture
 def staff(client):
+    """Signed in as staff without any permission: may sign in to the admin, may not promote or start runs."""
     client.force_login(StaffUserFactory())
+    return client
+
+
+@pytest.fixture
+def engineer(client):
+    """Signed in as a member of the "ML engineers" group."""
+    client.force_login(MLEngineerFactory())
     return client

@@ -1,9 +1,11 @@
-"""The admin's "Promote to champion" action: one version, a confirmation step, the promotion service."""
+"""The admin's "Promote to champion" action: one version, a confirmation step, the promotion service, and only for
+users with `training.promote_modelversion` (the ML engineers group; superusers have every permission)."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from tests.factories import ModelVersionFactory, StaffUserFactory
+from tests.factories import MLEngineerFactory, ModelVersionFactory, StaffUserFactory
 from training.models import ChampionChange, ModelVersion
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +75,45 @@ def test_an_mlflow_failure_is_shown_and_changes_nothing(admin_client, monkeypatc
     assert message.startswith("Promotion failed") and "connection refused" in message
     assert ModelVersion.objects.get(is_champion=True) == current
     assert not ChampionChange.objects.exists()
+
+
+# --- Who may promote ----------------------------------------------------------------------------------------
+
+
+def test_staff_without_permissions_are_refused(client, aliases):
+    client.force_login(StaffUserFactory())
+    candidate = ModelVersionFactory()
+
+    response = client.post(
+        CHANGELIST, {"action": "promote_to_champion", "_selected_action": [candidate.pk], "confirmed": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert not ModelVersion.objects.filter(is_champion=True).exists()
+    assert aliases == []
+
+
+def test_staff_who_may_change_versions_but_not_promote_are_not_offered_the_action(client, aliases):
+    staff = StaffUserFactory()
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_modelversion", "change_modelversion"]))
+    client.force_login(staff)
+    candidate = ModelVersionFactory()
+
+    page = client.get(CHANGELIST)
+    response = _action(client, [candidate], confirmed="yes")
+
+    assert page.status_code == 200 and "promote_to_champion" not in page.content.decode()
+    assert f"{candidate} is now the champion." not in _messages(response)
+    assert not ModelVersion.objects.filter(is_champion=True).exists()
+    assert aliases == []
+
+
+def test_ml_engineers_promote_in_the_admin(client, aliases):
+    client.force_login(MLEngineerFactory())
+    candidate = ModelVersionFactory()
+
+    assert "promote_to_champion" in client.get(CHANGELIST).content.decode()
+    response = _action(client, [candidate], confirmed="yes", reason="from the admin")
+
+    assert _messages(response) == [f"{candidate} is now the champion."]
+    assert ModelVersion.objects.get(is_champion=True) == candidate

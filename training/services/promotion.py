@@ -1,17 +1,33 @@
-"""Moving the champion: the database and MLflow's `champion` alias change together or not at all."""
+"""Moving the champion: the database and MLflow's `champion` alias change together or not at all.
+
+Promotions are serialised. On PostgreSQL a transaction-level advisory lock queues them (and the rows are locked
+for update); on SQLite the promotion takes the database's write lock before it reads anything, so a concurrent
+one waits for the lock (up to the database timeout) instead of failing at once with "database is locked". One
+that still cannot get the database is retried briefly, then refused with PromotionInProgress (409); nothing
+was changed. Promoting the version that is already the champion is refused with AlreadyChampion (409).
+
+Once a promotion commits, the new champion's forecast of the next trading day is requested at once
+(`forecasts.dispatch`): made in-process without a broker, by `predict_next_day` on a worker with one.
+"""
 
 import logging
+import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 
+from forecasts.dispatch import forecast_next_day_request
 from goldsite.audit import audit_log
-from training.exceptions import RegistryUnavailable, TrainingError
+from training.exceptions import AlreadyChampion, PromotionInProgress, RegistryUnavailable
 from training.models import ChampionChange, ModelVersion
 
 logger = logging.getLogger(__name__)
 
 CHAMPION_ALIAS = "champion"
+PROMOTION_ATTEMPTS = 3
+PROMOTION_RETRY_SECONDS = 0.25  # times the attempt number
+# The key of PostgreSQL's advisory lock for promotions: a constant no other code of this database uses.
+PROMOTION_LOCK_KEY = 4_711_520_251
 
 
 def model_version_promote(
@@ -22,38 +38,120 @@ def model_version_promote(
     The MLflow alias moves last, inside the database transaction: if MLflow fails, the transaction rolls
     back, so the database still names the previous champion and the error says why.
     """
-    from training.ml.registry import set_alias  # MLflow is imported only on this path
-
-    with transaction.atomic():
-        locked = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
-        current = ModelVersion.objects.select_for_update().filter(is_champion=True).first()
-        if current is not None and current.pk == locked.pk:
-            raise TrainingError(f"{locked} is already the champion.")
-        ModelVersion.objects.filter(is_champion=True).update(is_champion=False)
-        ModelVersion.objects.filter(pk=locked.pk).update(is_champion=True)
-        change = ChampionChange.objects.create(
-            from_version=current,
-            to_version=locked,
-            changed_by=user if user is not None and user.is_authenticated else None,
-            automatic=automatic,
-            reason=reason[:500],
-        )
+    for attempt in range(1, PROMOTION_ATTEMPTS + 1):
         try:
-            set_alias(
-                tracking_uri=settings.MLFLOW_TRACKING_URI,
-                name=locked.registered_name,
-                alias=CHAMPION_ALIAS,
-                version=locked.version,
-            )
-        except Exception as exc:  # MLflow raises many types (HTTP, connection, registry errors)
-            raise RegistryUnavailable(
-                f"MLflow could not move the '{CHAMPION_ALIAS}' alias to {locked}: {exc}. "
-                "Nothing was changed; the champion is still "
-                f"{current if current is not None else 'unset'}."
-            ) from exc
-    logger.info("Champion is now %s (was %s)", locked, current)
+            change, previous = _promote(model_version=model_version, user=user, automatic=automatic, reason=reason)
+            break
+        except OperationalError as exc:
+            if not _database_locked(exc):
+                raise
+            # Retrying inside a caller's transaction cannot help: it keeps the locks it already holds.
+            if attempt == PROMOTION_ATTEMPTS or transaction.get_connection().in_atomic_block:
+                raise _in_progress(model_version) from exc
+            logger.info("Promoting %s: the database is locked (attempt %d); retrying", model_version, attempt)
+            time.sleep(PROMOTION_RETRY_SECONDS * attempt)
+    logger.info("Champion is now %s (was %s)", change.to_version, previous)
     audit_log(
-        "model_version.promote", actor=change.actor, model_version=str(locked), previous=str(current), reason=reason
+        "model_version.promote",
+        actor=change.actor,
+        model_version=str(change.to_version),
+        previous=str(previous),
+        reason=reason,
     )
     model_version.refresh_from_db()
     return change
+
+
+def _promote(
+    *, model_version: ModelVersion, user, automatic: bool, reason: str
+) -> tuple[ChampionChange, ModelVersion | None]:
+    from training.ml.registry import set_alias  # MLflow is imported only on this path
+
+    moved = None  # (the new champion, the previous one) once MLflow's alias has moved
+    try:
+        with transaction.atomic():
+            _promotions_lock()
+            locked = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+            current = ModelVersion.objects.select_for_update().filter(is_champion=True).first()
+            if current is not None and current.pk == locked.pk:
+                raise AlreadyChampion(f"{locked} is already the champion.")
+            ModelVersion.objects.filter(is_champion=True).update(is_champion=False)
+            ModelVersion.objects.filter(pk=locked.pk).update(is_champion=True)
+            change = ChampionChange.objects.create(
+                from_version=current,
+                to_version=locked,
+                changed_by=user if user is not None and user.is_authenticated else None,
+                automatic=automatic,
+                reason=reason[:500],
+            )
+            try:
+                set_alias(
+                    tracking_uri=settings.MLFLOW_TRACKING_URI,
+                    name=locked.registered_name,
+                    alias=CHAMPION_ALIAS,
+                    version=locked.version,
+                )
+            except Exception as exc:  # MLflow raises many types (HTTP, connection, registry errors)
+                raise RegistryUnavailable(
+                    f"MLflow could not move the '{CHAMPION_ALIAS}' alias to {locked}: {exc}. "
+                    "Nothing was changed; the champion is still "
+                    f"{current if current is not None else 'unset'}."
+                ) from exc
+            moved = (locked, current)
+            # Once committed: the new champion's next-day forecast, so the latest-forecast API never goes dark.
+            transaction.on_commit(forecast_next_day_request)
+    except OperationalError:
+        if moved is not None:  # the commit itself failed after MLflow moved: point the alias back
+            _alias_restore(*moved)
+        raise
+    return change, current
+
+
+def _promotions_lock() -> None:
+    """Queue this promotion behind any other until the end of the transaction."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PROMOTION_LOCK_KEY])
+    elif connection.vendor == "sqlite":
+        # A write as the transaction's first statement takes the write lock now, waiting up to the database
+        # timeout. A transaction that reads first cannot wait for it later: SQLite refuses at once.
+        ModelVersion.objects.filter(is_champion=True).update(is_champion=True)
+
+
+def _database_locked(exc: OperationalError) -> bool:
+    message = str(exc)
+    return "database is locked" in message or "database table is locked" in message
+
+
+def _in_progress(model_version: ModelVersion) -> PromotionInProgress:
+    return PromotionInProgress(
+        f"Another promotion is in progress, so {model_version} was not promoted and nothing was changed; "
+        "try again in a moment."
+    )
+
+
+def _alias_restore(promoted: ModelVersion, previous: ModelVersion | None) -> None:
+    from training.ml.registry import set_alias
+
+    if previous is None:
+        logger.error(
+            "MLflow's '%s' alias names %s but the database names no champion (its commit failed); promote again",
+            CHAMPION_ALIAS,
+            promoted,
+        )
+        return
+    try:
+        set_alias(
+            tracking_uri=settings.MLFLOW_TRACKING_URI,
+            name=previous.registered_name,
+            alias=CHAMPION_ALIAS,
+            version=previous.version,
+        )
+    except Exception:  # MLflow raises many types; the error log says what to repair
+        logger.exception(
+            "MLflow's '%s' alias names %s, the database %s (its commit failed, moving the alias back too)",
+            CHAMPION_ALIAS,
+            promoted,
+            previous,
+        )

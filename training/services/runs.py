@@ -27,6 +27,7 @@ from training.exceptions import TrainingError, TrainingRunActive
 from training.ml.kinds import NETWORK_KINDS
 from training.models import ModelVersion, TrainingRun
 from training.services.promotion import model_version_promote
+from training.services.recovery import training_run_process, training_runs_recover
 from training.services.tracking import mlflow_tracking_kwargs
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def training_run_start(
     eagerly: in a background thread of this process (so a page can watch its progress), or right here when
     `inline` is true (the CLI).
     """
+    training_runs_recover()  # first fail any run whose process died or went silent: it would block this one
     if kind not in TrainingRun.Kind.values:
         raise TrainingError(f"Unknown run kind {kind!r}; choose one of {', '.join(TrainingRun.Kind.values)}.")
     architectures = list(architectures or NETWORK_ARCHITECTURES)
@@ -196,7 +198,9 @@ def training_run_execute(*, run_id: int, task_id: str = "") -> None:
         trials = run.params["trials"]
         reuse = None
         if run.kind == TrainingRun.Kind.TRAIN:
-            test_start = closes.index[-run.params["protocol"]["test_days"]].date()
+            test_days = run.params["protocol"]["test_days"]
+            # Too short a history fails in the candidates with the full "not enough history" message.
+            test_start = closes.index[-test_days].date() if len(closes) >= test_days else closes.index[0].date()
             reuse = training_tuned_hyperparameters(protocol=run.params["protocol"], test_start=test_start)
         parent_run_id = start_parent_run(
             **mlflow_tracking_kwargs(),
@@ -217,6 +221,7 @@ def training_run_execute(*, run_id: int, task_id: str = "") -> None:
         status=TrainingRun.Status.RUNNING,
         started_at=now,
         heartbeat_at=now,
+        **training_run_process(),  # host, pid, worker: what recovery checks when the run goes quiet
         task_id=task_id or run.task_id,
         steps_total=steps,
         params={
@@ -397,27 +402,8 @@ def training_run_fail(*, run_id: int, error: BaseException | str, context: str =
 
 
 def training_runs_reap(*, now: dt.datetime | None = None) -> list[int]:
-    """Fail runs whose worker stopped sending heartbeats (killed, out of memory, machine gone)."""
-    now = now or timezone.now()
-    stale = now - dt.timedelta(seconds=settings.TRAINING_HEARTBEAT_TIMEOUT)
-    stale_queue = now - dt.timedelta(seconds=settings.TRAINING_QUEUE_TIMEOUT)
-    reaped = []
-    for run in TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, heartbeat_at__lt=stale):
-        training_run_fail(
-            run_id=run.pk,
-            error=(
-                f"The worker stopped responding (no heartbeat for more than "
-                f"{settings.TRAINING_HEARTBEAT_TIMEOUT} s); marked failed by the reaper."
-            ),
-        )
-        reaped.append(run.pk)
-    for run in TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED, created_at__lt=stale_queue):
-        training_run_fail(
-            run_id=run.pk,
-            error=f"No worker picked the run up within {settings.TRAINING_QUEUE_TIMEOUT} s; is a worker running?",
-        )
-        reaped.append(run.pk)
-    return reaped
+    """Fail runs that can no longer finish (process gone, no heartbeat, never picked up): beat's reaper."""
+    return training_runs_recover(now=now)
 
 
 def _finish_parent_run(run: TrainingRun, status: str) -> None:

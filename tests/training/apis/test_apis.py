@@ -1,10 +1,11 @@
-"""Model versions and training runs over the token API: anyone signed in reads, staff promote and start runs."""
+"""Model versions and training runs over the token API: anyone signed in reads; promoting and starting runs need
+`training.promote_modelversion` and `training.add_trainingrun` (the "ML engineers" group), not just staff."""
 
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import ModelVersionFactory, StaffUserFactory, TrainingRunFactory, UserFactory
+from tests.factories import MLEngineerFactory, ModelVersionFactory, StaffUserFactory, TrainingRunFactory, UserFactory
 from training.models import ChampionChange, ModelVersion, TrainingRun
 from training.services import runs
 
@@ -28,13 +29,19 @@ def api():
 
 
 @pytest.fixture
-def staff_user():
-    return StaffUserFactory()
+def staff_api():
+    """Staff without any permission."""
+    return client_for(StaffUserFactory())
 
 
 @pytest.fixture
-def staff_api(staff_user):
-    return client_for(staff_user)
+def engineer():
+    return MLEngineerFactory()
+
+
+@pytest.fixture
+def engineer_api(engineer):
+    return client_for(engineer)
 
 
 @pytest.fixture
@@ -86,56 +93,67 @@ class TestModelVersions:
 
 
 class TestPromotion:
-    def test_staff_promote_a_version_to_champion(self, staff_api, staff_user, aliases):
+    def test_ml_engineers_promote_a_version_to_champion(self, engineer_api, engineer, aliases):
         old = ModelVersionFactory(is_champion=True)
         new = ModelVersionFactory(architecture="cnn")
 
-        response = staff_api.post(f"/api/models/{new.pk}/promote/", {"reason": "lower MAE"}, format="json")
+        response = engineer_api.post(f"/api/models/{new.pk}/promote/", {"reason": "lower MAE"}, format="json")
 
         assert response.status_code == 200
         assert response.json() == {
             "from_version": old.pk,
             "to_version": new.pk,
-            "actor": staff_user.username,
+            "actor": engineer.username,
             "reason": "lower MAE",
             "changed_at": response.json()["changed_at"],
         }
         assert list(ModelVersion.objects.filter(is_champion=True)) == [new]
         assert aliases == [(new.registered_name, "champion", new.version)]
 
-    def test_a_non_staff_user_may_not_promote(self, api, aliases):
+    @pytest.mark.parametrize("who", ["api", "staff_api"])
+    def test_without_the_permission_nobody_promotes_staff_included(self, request, who, aliases):
         version = ModelVersionFactory()
-        response = api.post(f"/api/models/{version.pk}/promote/", {}, format="json")
+        response = request.getfixturevalue(who).post(f"/api/models/{version.pk}/promote/", {}, format="json")
         assert response.status_code == 403
+        assert "training.promote_modelversion" in response.json()["detail"]
         assert not ChampionChange.objects.exists()
         assert aliases == []
 
-    def test_promoting_the_champion_again_is_refused(self, staff_api, aliases):
+    def test_the_permission_alone_is_enough(self, aliases):
+        from django.contrib.auth.models import Permission
+
+        user = UserFactory()  # not staff, not in the group
+        user.user_permissions.add(Permission.objects.get(codename="promote_modelversion"))
+        version = ModelVersionFactory()
+        assert client_for(user).post(f"/api/models/{version.pk}/promote/", {}, format="json").status_code == 200
+
+    def test_promoting_the_champion_again_is_refused(self, engineer_api, aliases):
         champion = ModelVersionFactory(is_champion=True)
-        response = staff_api.post(f"/api/models/{champion.pk}/promote/", {}, format="json")
-        assert response.status_code == 400
+        response = engineer_api.post(f"/api/models/{champion.pk}/promote/", {}, format="json")
+        assert response.status_code == 409  # it clashes with the current state (another promotion may just have won)
+        assert response.json()["code"] == "already_champion"
         assert "already the champion" in response.json()["detail"]
 
-    def test_an_unknown_version_is_404(self, staff_api, aliases):
-        assert staff_api.post("/api/models/999/promote/", {}, format="json").status_code == 404
+    def test_an_unknown_version_is_404(self, engineer_api, aliases):
+        assert engineer_api.post("/api/models/999/promote/", {}, format="json").status_code == 404
 
 
 class TestTrainingRuns:
-    def test_staff_start_a_run_which_is_accepted(self, staff_api, staff_user, not_executed):
-        response = staff_api.post(
+    def test_ml_engineers_start_a_run_which_is_accepted(self, engineer_api, engineer, not_executed):
+        response = engineer_api.post(
             "/api/training-runs/", {"kind": "tune", "trials": 3, "architectures": ["lstm", "mlp"]}, format="json"
         )
 
         assert response.status_code == 202
         body = response.json()
-        assert (body["kind"], body["status"], body["started_by"]) == ("tune", "queued", staff_user.username)
+        assert (body["kind"], body["status"], body["started_by"]) == ("tune", "queued", engineer.username)
         assert body["params"]["architectures"] == ["mlp", "lstm"]
         assert not_executed == [body["id"]]
 
-    def test_a_second_run_while_one_is_active_is_a_conflict(self, staff_api, not_executed):
+    def test_a_second_run_while_one_is_active_is_a_conflict(self, engineer_api, not_executed):
         active = TrainingRunFactory(status=TrainingRun.Status.RUNNING)
 
-        response = staff_api.post("/api/training-runs/", {"kind": "train"}, format="json")
+        response = engineer_api.post("/api/training-runs/", {"kind": "train"}, format="json")
 
         assert response.status_code == 409
         assert response.json()["code"] == "training_run_active"
@@ -153,16 +171,20 @@ class TestTrainingRuns:
             ({"kind": "train", "test_days": 5}, "test_days"),
         ],
     )
-    def test_bad_requests_are_refused_per_field(self, staff_api, not_executed, payload, field):
-        response = staff_api.post("/api/training-runs/", payload, format="json")
+    def test_bad_requests_are_refused_per_field(self, engineer_api, not_executed, payload, field):
+        response = engineer_api.post("/api/training-runs/", payload, format="json")
         assert response.status_code == 400
         assert field in response.json()
         assert not TrainingRun.objects.exists()
 
-    def test_a_non_staff_user_may_list_but_not_start_runs(self, api, not_executed):
+    @pytest.mark.parametrize("who", ["api", "staff_api"])
+    def test_without_the_permission_users_list_but_do_not_start_runs(self, request, who, not_executed):
+        api = request.getfixturevalue(who)
         run = TrainingRunFactory()
 
-        assert api.post("/api/training-runs/", {"kind": "train"}, format="json").status_code == 403
+        refused = api.post("/api/training-runs/", {"kind": "train"}, format="json")
+        assert refused.status_code == 403
+        assert "training.add_trainingrun" in refused.json()["detail"]
         body = api.get("/api/training-runs/").json()
         assert [r["id"] for r in body["results"]] == [run.pk]
         assert api.get(f"/api/training-runs/{run.pk}/").json()["status"] == "succeeded"

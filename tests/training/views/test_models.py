@@ -1,4 +1,4 @@
-"""The models pages: every version, the champion history, one version's detail, and promotion by staff."""
+"""The models pages: every version, the champion history, one version's detail, and promotion by ML engineers."""
 
 import datetime as dt
 import json
@@ -58,13 +58,15 @@ def test_anonymous_visitors_are_sent_to_sign_in_with_next(client, url_name, kwar
     assert response["Location"] == f"{reverse('login')}?next={url}"
 
 
-def test_analysts_see_no_promote_button_and_are_refused_promotion(analyst, version, aliases):
-    detail = analyst.get(reverse("model-detail", args=[version.pk])).content.decode()
+@pytest.mark.parametrize("who", ["analyst", "staff"])
+def test_without_the_permission_there_is_no_promote_button_and_promotion_is_refused(request, who, version, aliases):
+    client = request.getfixturevalue(who)  # staff included: being staff is not the permission
+    detail = client.get(reverse("model-detail", args=[version.pk])).content.decode()
     url = reverse("model-promote", args=[version.pk])
 
     assert url not in detail and "Promote…" not in detail
-    assert analyst.get(url).status_code == 403
-    assert analyst.post(url, {"reason": "mine"}).status_code == 403
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"reason": "mine"}).status_code == 403
     assert not ModelVersion.objects.filter(is_champion=True).exists()
     assert aliases == []
 
@@ -152,9 +154,9 @@ def test_the_detail_draws_the_backtest_with_its_band(analyst, version):
 # --- Promotion --------------------------------------------------------------------------------------------
 
 
-def test_staff_see_the_promote_button_and_a_confirmation_page(staff, version):
-    detail = staff.get(reverse("model-detail", args=[version.pk])).content.decode()
-    confirm = staff.get(reverse("model-promote", args=[version.pk]))
+def test_ml_engineers_see_the_promote_button_and_a_confirmation_page(engineer, version):
+    detail = engineer.get(reverse("model-detail", args=[version.pk])).content.decode()
+    confirm = engineer.get(reverse("model-promote", args=[version.pk]))
 
     assert f'href="{reverse("model-promote", args=[version.pk])}"' in detail
     assert confirm.status_code == 200
@@ -162,8 +164,8 @@ def test_staff_see_the_promote_button_and_a_confirmation_page(staff, version):
     assert not ModelVersion.objects.filter(is_champion=True).exists()  # GET changes nothing
 
 
-def test_staff_promote_through_the_service_with_a_reason(staff, version, aliases):
-    response = staff.post(reverse("model-promote", args=[version.pk]), {"reason": "best LSTM"}, follow=True)
+def test_ml_engineers_promote_through_the_service_with_a_reason(engineer, version, aliases):
+    response = engineer.post(reverse("model-promote", args=[version.pk]), {"reason": "best LSTM"}, follow=True)
 
     version.refresh_from_db()
     assert version.is_champion
@@ -174,10 +176,10 @@ def test_staff_promote_through_the_service_with_a_reason(staff, version, aliases
     assert f"{version} is now the champion." in response.content.decode()
 
 
-def test_a_failed_promotion_shows_the_service_message(staff, version, aliases):
+def test_a_failed_promotion_shows_the_service_message(engineer, version, aliases):
     ModelVersion.objects.filter(pk=version.pk).update(is_champion=True)
 
-    response = staff.post(reverse("model-promote", args=[version.pk]), {"reason": ""}, follow=True)
+    response = engineer.post(reverse("model-promote", args=[version.pk]), {"reason": ""}, follow=True)
 
     content = response.content.decode()
     assert "Promotion failed:" in content and "is already the champion" in content
@@ -185,7 +187,7 @@ def test_a_failed_promotion_shows_the_service_message(staff, version, aliases):
     assert ChampionChange.objects.count() == 0
 
 
-def test_an_unreachable_registry_changes_nothing_and_says_so(staff, version, monkeypatch):
+def test_an_unreachable_registry_changes_nothing_and_says_so(engineer, version, monkeypatch):
     current = ModelVersionFactory(is_champion=True)
 
     def broken(**kwargs):
@@ -193,7 +195,7 @@ def test_an_unreachable_registry_changes_nothing_and_says_so(staff, version, mon
 
     monkeypatch.setattr("training.ml.registry.set_alias", broken)
 
-    response = staff.post(reverse("model-promote", args=[version.pk]), {"reason": "x"}, follow=True)
+    response = engineer.post(reverse("model-promote", args=[version.pk]), {"reason": "x"}, follow=True)
 
     assert "connection refused" in response.content.decode()
     assert list(ModelVersion.objects.filter(is_champion=True)) == [current]

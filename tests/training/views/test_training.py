@@ -1,4 +1,4 @@
-"""The training page: the runs, starting one (staff only), and a running run's status polled until it ends."""
+"""The training page: the runs, starting one (ML engineers), and a running run's status polled until it ends."""
 
 import datetime as dt
 import json
@@ -42,18 +42,20 @@ def test_anonymous_visitors_are_sent_to_sign_in_with_next(client, url_name, kwar
     assert response["Location"] == f"{reverse('login')}?next={url}"
 
 
-def test_analysts_see_no_start_buttons_and_are_refused(analyst, no_execution):
-    content = analyst.get(reverse("training")).content.decode()
+@pytest.mark.parametrize("who", ["analyst", "staff"])
+def test_without_the_permission_there_are_no_start_buttons_and_starts_are_refused(request, who, no_execution):
+    client = request.getfixturevalue(who)  # staff included: being staff is not the permission
+    content = client.get(reverse("training")).content.decode()
 
     assert "Train now" not in content and "Tune now" not in content
     assert reverse("training-start") not in content
-    assert "Only staff can start training runs." in content
-    assert analyst.post(reverse("training-start"), {"kind": "tune", "trials": "1"}).status_code == 403
+    assert "Starting runs needs the training.add_trainingrun permission" in content
+    assert client.post(reverse("training-start"), {"kind": "tune", "trials": "1"}).status_code == 403
     assert not TrainingRun.objects.exists()
 
 
-def test_staff_see_train_and_tune_with_a_small_trial_count(staff):
-    content = staff.get(reverse("training")).content.decode()
+def test_ml_engineers_see_train_and_tune_with_a_small_trial_count(engineer):
+    content = engineer.get(reverse("training")).content.decode()
 
     assert "Train now" in content and "Tune now" in content
     assert 'name="trials" value="5" min="1" max="200"' in content
@@ -62,8 +64,8 @@ def test_staff_see_train_and_tune_with_a_small_trial_count(staff):
 # --- Starting a run ---------------------------------------------------------------------------------------
 
 
-def test_staff_start_a_tuning_run_with_their_trial_count(staff, no_execution):
-    response = staff.post(reverse("training-start"), {"kind": "tune", "trials": "3"}, follow=True)
+def test_ml_engineers_start_a_tuning_run_with_their_trial_count(engineer, no_execution):
+    response = engineer.post(reverse("training-start"), {"kind": "tune", "trials": "3"}, follow=True)
 
     run = TrainingRun.objects.get()
     assert (run.kind, run.params["trials"], run.started_by.is_staff) == ("tune", 3, True)
@@ -72,16 +74,16 @@ def test_staff_start_a_tuning_run_with_their_trial_count(staff, no_execution):
     assert f"Tune run #{run.pk} (3 trials per architecture) started." in response.content.decode()
 
 
-def test_a_training_run_needs_no_trials(staff, no_execution):
-    staff.post(reverse("training-start"), {"kind": "train"})
+def test_a_training_run_needs_no_trials(engineer, no_execution):
+    engineer.post(reverse("training-start"), {"kind": "train"})
 
     run = TrainingRun.objects.get()
     assert (run.kind, run.params["trials"]) == ("train", 0)
 
 
 @pytest.mark.parametrize("trials", ["0", "201", "many"])
-def test_a_bad_trial_count_is_refused_with_the_field_error(staff, no_execution, trials):
-    response = staff.post(reverse("training-start"), {"kind": "tune", "trials": trials})
+def test_a_bad_trial_count_is_refused_with_the_field_error(engineer, no_execution, trials):
+    response = engineer.post(reverse("training-start"), {"kind": "tune", "trials": trials})
 
     assert response.status_code == 400
     content = response.content.decode()
@@ -89,10 +91,10 @@ def test_a_bad_trial_count_is_refused_with_the_field_error(staff, no_execution, 
     assert not TrainingRun.objects.exists()
 
 
-def test_starting_while_a_run_is_active_is_a_conflict_with_a_clear_message(staff, no_execution):
+def test_starting_while_a_run_is_active_is_a_conflict_with_a_clear_message(engineer, no_execution):
     active = running_run()
 
-    response = staff.post(reverse("training-start"), {"kind": "tune", "trials": "1"})
+    response = engineer.post(reverse("training-start"), {"kind": "tune", "trials": "1"})
 
     assert response.status_code == 409
     assert f"Training run #{active.pk} is running; wait for it to finish." in response.content.decode()
@@ -190,3 +192,23 @@ def test_the_runs_table_refreshes_as_a_fragment(analyst):
     text = fragment.content.decode()
     assert text.lstrip().startswith('<section id="training-runs"')
     assert "<html" not in text and "Page 2 of 2" in text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, HTMX, {**HTMX, "HTTP_HX_BOOSTED": "true"}, {**HTMX, "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}],
+)
+@pytest.mark.parametrize("status", [TrainingRun.Status.RUNNING, TrainingRun.Status.SUCCEEDED])
+def test_the_run_page_varies_on_the_htmx_headers_it_reads(analyst, headers, status):
+    # A cache between the browser and the site must not serve the fragment for the page or the page for a poll.
+    run = running_run(status=status)
+
+    response = analyst.get(reverse("training-run", args=[run.pk]), **headers)
+
+    vary = {value.strip() for value in response["Vary"].split(",")}
+    assert {"HX-Request", "HX-Boosted", "HX-History-Restore-Request"} <= vary
+
+
+def test_the_runs_page_varies_on_the_htmx_headers_it_reads(analyst):
+    vary = {value.strip() for value in analyst.get(reverse("training"))["Vary"].split(",")}
+    assert {"HX-Request", "HX-Target", "HX-History-Restore-Request"} <= vary

@@ -32,7 +32,7 @@ def restore_validation_figures(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0001_initial"),
+        ("training", "0003_modelversion_promote_permission"),
     ]
 
     operations = [
