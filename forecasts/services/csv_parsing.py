@@ -10,8 +10,9 @@ Shapes (see ../shared/data/README.md):
 - FRED: two columns (`observation_date,SP500`), close only, empty (or `.`) values on market holidays.
 
 Only parsing happens here: cells become dates and floats, and every row keeps the line it came from so that
-an error can name it. The checks on values (positive prices, high >= low, no future dates, duplicates) live in
-`forecasts.services.prices`, which applies them to these rows and to Yahoo's rows alike.
+an error can name it. The checks on values (plausible prices, low <= open/close <= high, a storable volume, a
+date from 1900 to today, duplicates, jumps, overwrites) live in `forecasts.services.prices`, which applies them
+to these rows and to Yahoo's rows alike.
 """
 
 import csv
@@ -75,9 +76,7 @@ def read_price_csv(path: Path, *, symbol: str) -> ParsedRows:
     """Parse the CSV at `path` into rows; raise MarketDataError naming the file line at the first problem."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            # reader.line_num is the physical line the row ended on: what an editor shows.
-            lines = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+            lines = _read_lines(csv.reader(handle), path=path)
     except FileNotFoundError as exc:
         raise MarketDataError(f"{path}: no such file") from exc
     except UnicodeDecodeError as exc:
@@ -102,6 +101,26 @@ def read_price_csv(path: Path, *, symbol: str) -> ParsedRows:
         else:
             rows.append(row)
     return ParsedRows(rows=rows, skipped=skipped)
+
+
+def _read_lines(reader, *, path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every non-blank row; a row csv cannot read is an error naming its line."""
+    lines = []
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                # reader.line_num is the physical line the row ended on: what an editor shows.
+                lines.append((reader.line_num, row))
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            problem = (
+                f"a field is longer than {csv.field_size_limit():,} characters, the most a CSV cell may hold; "
+                "is this a price file?"
+            )
+        else:
+            problem = f"not a readable CSV line ({exc})"
+        raise MarketDataError(f"{path}, line {reader.line_num}: {problem}") from exc
+    return lines
 
 
 def _normalise(name: str) -> str:

@@ -1,5 +1,8 @@
 """Writing daily bars: CSV imports and Yahoo fetches. Each one is recorded in a DataLoad.
 
+Every bar must make physical sense on its own: prices finite, above zero and within settings.MARKET_PRICE_BOUNDS
+for the symbol, low <= open/close <= high, a whole volume that fits a bigint, a date from 1900 to today.
+
 A load is all or nothing: rows are parsed and checked first, then written in one transaction with bulk
 queries; any problem fails the whole load, leaves the bars as they were and marks the DataLoad FAILED with
 the reason. Loads are idempotent: a bar identical to the stored one counts as unchanged, a bar whose values
@@ -27,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 BAR_VALUE_FIELDS = ["open", "high", "low", "close", "volume"]
 BATCH_SIZE = 500
+# PriceBar.volume is a bigint: a larger volume cannot be stored (and is not a real volume anyway).
+MAX_VOLUME = 2**63 - 1
+EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
 def prices_import_csv(*, symbol: str, path: Path) -> DataLoad:
@@ -40,7 +46,7 @@ def prices_import_csv(*, symbol: str, path: Path) -> DataLoad:
     load = DataLoad.objects.create(kind=DataLoad.Kind.IMPORT, symbol=symbol, target=str(path.absolute())[:500])
     with _recorded(load):
         parsed = read_price_csv(path, symbol=symbol)
-        bars, duplicates = _checked(parsed.rows, source=str(path), latest_allowed=new_york_today())
+        bars, duplicates = _checked(parsed.rows, symbol=symbol, source=str(path), latest_allowed=new_york_today())
         _store(load, bars=bars, skipped=parsed.skipped + duplicates, source=PriceBar.Source.CSV)
     return load
 
@@ -102,7 +108,7 @@ def _fetch_symbol(symbol: str, *, since: dt.date | None, today: dt.date) -> Data
         complete = [row for row in parsed.rows if row.date <= closed_by]
         if len(complete) < len(parsed.rows):
             logger.info("%s: skipping %d bar(s) of a session not closed yet", symbol, len(parsed.rows) - len(complete))
-        bars, duplicates = _checked(complete, source=f"Yahoo {symbol}", latest_allowed=closed_by)
+        bars, duplicates = _checked(complete, symbol=symbol, source=f"Yahoo {symbol}", latest_allowed=closed_by)
         skipped = parsed.skipped + duplicates + len(parsed.rows) - len(complete)
         _store(load, bars=bars, skipped=skipped, source=PriceBar.Source.YAHOO)
     return load
@@ -129,15 +135,16 @@ def _recorded(load: DataLoad) -> Iterator[None]:
         raise
 
 
-def _checked(rows: list[BarRow], *, source: str, latest_allowed: dt.date) -> tuple[list[BarRow], int]:
-    """The rows with valid values, one per date in date order, and how many identical duplicates were dropped.
+def _checked(rows: list[BarRow], *, symbol: str, source: str, latest_allowed: dt.date) -> tuple[list[BarRow], int]:
+    """The rows with plausible values, one per date in date order, and how many identical duplicates were dropped.
 
     Raises MarketDataError naming the row at the first problem; a date repeated with other values is one.
     """
     by_date: dict[dt.date, BarRow] = {}
     duplicates = 0
+    bounds = _price_bounds(symbol)
     for row in rows:
-        problem = _problem(row, latest_allowed=latest_allowed)
+        problem = _problem(row, symbol=symbol, bounds=bounds, latest_allowed=latest_allowed)
         if problem:
             raise MarketDataError(f"{source}, {row.where}: {problem}")
         earlier = by_date.get(row.date)
@@ -153,8 +160,13 @@ def _checked(rows: list[BarRow], *, source: str, latest_allowed: dt.date) -> tup
     return sorted(by_date.values(), key=lambda row: row.date), duplicates
 
 
-def _problem(row: BarRow, *, latest_allowed: dt.date) -> str | None:
-    """What is wrong with the row's values, in words, or None."""
+def _price_bounds(symbol: str) -> tuple[float, float]:
+    return settings.MARKET_PRICE_BOUNDS[symbol]
+
+
+def _problem(row: BarRow, *, symbol: str, bounds: tuple[float, float], latest_allowed: dt.date) -> str | None:
+    """What is wrong with the row's values, in words, or None: each bar must make physical sense on its own."""
+    lowest, highest = bounds
     for field in PRICE_FIELDS:
         value = getattr(row, field)
         if value is None:
@@ -165,14 +177,36 @@ def _problem(row: BarRow, *, latest_allowed: dt.date) -> str | None:
             return f"{field} is negative ({value!r})"
         if value == 0:
             return f"{field} is zero"
+        if not lowest <= value <= highest:
+            return (
+                f"{field} {value!r} is outside the plausible range for {symbol} "
+                f"({_amount(lowest)} to {_amount(highest)})"
+            )
     if row.high is not None and row.low is not None and row.high < row.low:
         return f"high {row.high!r} is below low {row.low!r}"
+    for field in ("open", "close"):
+        value = getattr(row, field)
+        if value is None:
+            continue
+        if row.high is not None and value > row.high:
+            return f"{field} {value!r} is above high {row.high!r}"
+        if row.low is not None and value < row.low:
+            return f"{field} {value!r} is below low {row.low!r}"
     volume = row.volume
     if volume is not None and not (math.isfinite(volume) and volume >= 0 and volume.is_integer()):
         return f"volume {volume!r} is not a whole number of zero or more"
+    if volume is not None and volume > MAX_VOLUME:
+        return f"volume {volume!r} is too large (a bar holds at most {MAX_VOLUME:,})"
+    if row.date < EARLIEST_DATE:
+        return f"date {row.date.isoformat()} is before {EARLIEST_DATE.year}"
     if row.date > latest_allowed:
         return f"date {row.date.isoformat()} is in the future"
     return None
+
+
+def _amount(value: float) -> str:
+    """100000.0 -> "100,000"; 0.5 -> "0.5"."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
 def _store(load: DataLoad, *, bars: list[BarRow], skipped: int, source: str) -> None:

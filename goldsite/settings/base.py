@@ -185,6 +185,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 GOLD_SYMBOL = "GC=F"
 SPX_SYMBOL = "^GSPC"
 MARKET_SYMBOLS = [GOLD_SYMBOL, SPX_SYMBOL]
+# Plausible prices (open, high, low, close) per symbol, in its currency; a bar outside is refused at the door.
+MARKET_PRICE_BOUNDS = {GOLD_SYMBOL: (1.0, 100_000.0), SPX_SYMBOL: (1.0, 1_000_000.0)}
 FETCH_OVERLAP_DAYS = env.int("FETCH_OVERLAP_DAYS", default=5)
 FETCH_DEFAULT_START = env.str("FETCH_DEFAULT_START", default="2020-01-01")
 GOLDSITE_HISTORY_DIR = env.str("GOLDSITE_HISTORY_DIR", default="")

@@ -203,7 +203,7 @@ class TestShapes:
 
     def test_identical_duplicate_rows_are_fine(self, write_csv):
         path = write_csv(
-            "gc.csv", f"{SEED_HEADER}\n02/01/2025,2000,2010,1990,1995,5\n02/01/2025,2000,2010,1990,1995,5\n"
+            "gc.csv", f"{SEED_HEADER}\n13/01/2025,2000,2010,1990,1995,5\n13/01/2025,2000,2010,1990,1995,5\n"
         )
 
         load = prices_import_csv(symbol="GC=F", path=path)
@@ -212,13 +212,15 @@ class TestShapes:
 
     def test_windows_line_endings_and_a_byte_order_mark(self, tmp_path):
         path = tmp_path / "gc.csv"
-        path.write_bytes(f"\ufeff{SEED_HEADER}\r\n02/01/2025,2000,2010,1990,1995,5\r\n".encode())
+        path.write_bytes(f"\ufeff{SEED_HEADER}\r\n13/01/2025,2000,2010,1990,1995,5\r\n".encode())
 
         assert prices_import_csv(symbol="GC=F", path=path).rows_inserted == 1
 
 
 FUTURE = (new_york_today() + dt.timedelta(days=3)).strftime("%d/%m/%Y")
-GOOD_ROWS = "02/01/2025,2000,2010,1990,1995,5\n03/01/2025,2001,2011,1991,1996,6\n"
+# Day-first dates with a day above 12, so that the file reads only one way.
+GOOD_ROWS = "13/01/2025,2000,2010,1990,1995,5\n14/01/2025,2001,2011,1991,1996,6\n"
+BIG_FIELD = "9" * 200_000  # past csv's field size limit (128 KiB)
 
 BAD_FILES = {
     "unparseable date": (
@@ -227,30 +229,87 @@ BAD_FILES = {
         "unparseable date '6 Jan 2025'",
     ),
     "impossible date": (f"{SEED_HEADER}\n{GOOD_ROWS}31/02/2025,2002,2012,1992,1997,7\n", 4, "unparseable date"),
-    "negative close": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,-2002,2012,1992,1997,7\n", 4, "close is negative"),
-    "zero close": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,0,2012,1992,1997,7\n", 4, "close is zero"),
-    "zero open": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,2012,1992,0,7\n", 4, "open is zero"),
-    "NaN close": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,NaN,2012,1992,1997,7\n", 4, "close is not a number"),
+    "negative close": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,-2002,2012,1992,1997,7\n", 4, "close is negative"),
+    "zero close": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,0,2012,1992,1997,7\n", 4, "close is zero"),
+    "zero open": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,0,7\n", 4, "open is zero"),
+    "NaN close": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,NaN,2012,1992,1997,7\n", 4, "close is not a number"),
     "non-numeric high": (
-        f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,n/a,1992,1997,7\n",
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,n/a,1992,1997,7\n",
         4,
         "high 'n/a' is not a number",
     ),
-    "high below low": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,1980,1992,1997,7\n", 4, "high 1980.0 is below low"),
-    "negative volume": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,2012,1992,1997,-7\n", 4, "volume -7.0"),
+    "high below low": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,1980,1992,1997,7\n", 4, "high 1980.0 is below low"),
+    "negative volume": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,-7\n", 4, "volume -7.0"),
     "future date": (f"{SEED_HEADER}\n{GOOD_ROWS}{FUTURE},2002,2012,1992,1997,7\n", 4, "is in the future"),
     "conflicting duplicate": (
-        f"{SEED_HEADER}\n{GOOD_ROWS}02/01/2025,2000.5,2010,1990,1995,5\n",
+        f"{SEED_HEADER}\n{GOOD_ROWS}13/01/2025,2000.5,2010,1990,1995,5\n",
         4,
-        "2025-01-02 appears again with different values (first at line 2)",
+        "2025-01-13 appears again with different values (first at line 2)",
     ),
-    "close missing": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,,2012,1992,1997,7\n", 4, "the close is missing"),
-    "short line": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,2012\n", 4, "3 fields, but the header has 6"),
+    "close missing": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,,2012,1992,1997,7\n", 4, "the close is missing"),
+    "short line": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012\n", 4, "3 fields, but the header has 6"),
     "garbage header": ("when,what,why\n2025-01-02,1,2\n", 1, "unrecognised header"),
     "header without close": ("Date,Open,High\n2025-01-02,1,2\n", 1, "it has no close column"),
     "empty file": ("", 1, "the file is empty"),
     "header only": (f"{SEED_HEADER}\n", 1, "not followed by any data rows"),
     "truncated yfinance export": ("Price,Close\nTicker,GC=F\n", 3, "expected yfinance's third header line"),
+    # Plausibility (issue 10): physical sense per bar.
+    "absurd close 1e308": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,1e308,2012,1992,1997,7\n",
+        4,
+        "close 1e+308 is outside the plausible range for GC=F (1 to 100,000)",
+    ),
+    "absurd close 1e-300": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,1e-300,2012,1992,1997,7\n",
+        4,
+        "close 1e-300 is outside the plausible range for GC=F",
+    ),
+    "infinite close": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,inf,2012,1992,1997,7\n",
+        4,
+        "close is not a number (inf)",
+    ),
+    "absurd high": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,250000,1992,1997,7\n",
+        4,
+        "high 250000.0 is outside the plausible range for GC=F",
+    ),
+    "close above high": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2020,2012,1992,1997,7\n",
+        4,
+        "close 2020.0 is above high 2012.0",
+    ),
+    "close below low": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,1980,2012,1992,1997,7\n",
+        4,
+        "close 1980.0 is below low 1992.0",
+    ),
+    "open below low": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1980,7\n",
+        4,
+        "open 1980.0 is below low 1992.0",
+    ),
+    "volume 1e308": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,1e308\n",
+        4,
+        "volume 1e+308 is too large",
+    ),
+    "volume 2e19": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,2e19\n",
+        4,
+        "volume 2e+19 is too large",
+    ),
+    "infinite volume": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,inf\n",
+        4,
+        "volume inf is not a whole number",
+    ),
+    "year 0001": (f"{SEED_HEADER}\n0001-01-15,2002,2012,1992,1997,7\n", 2, "date 0001-01-15 is before 1900"),
+    "field over 128 KB": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,{BIG_FIELD}\n",
+        4,
+        "a field is longer than",
+    ),
 }
 
 
@@ -260,7 +319,7 @@ class TestBadFiles:
     @pytest.fixture
     def seeded(self):
         # A bar the bad file would update, and one it does not touch.
-        PriceBarFactory(symbol="GC=F", date=dt.date(2025, 1, 2), close=1900.0)
+        PriceBarFactory(symbol="GC=F", date=dt.date(2025, 1, 13), close=1999.0)
         PriceBarFactory(symbol="GC=F", date=dt.date(2024, 12, 31), close=1850.0)
         return bars_snapshot()
 
@@ -305,11 +364,11 @@ class TestImportPricesCommand:
         call_command("import_prices", "GC=F", str(path))
 
         assert (
-            capsys.readouterr().out == "GC=F: 2 inserted, 0 updated, 0 unchanged, 0 skipped (2025-01-02 … 2025-01-03)\n"
+            capsys.readouterr().out == "GC=F: 2 inserted, 0 updated, 0 unchanged, 0 skipped (2025-01-13 … 2025-01-14)\n"
         )
 
     def test_a_bad_row_is_a_command_error_naming_the_line(self, write_csv):
-        path = write_csv("bad.csv", f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,-2002,2012,1992,1997,7\n")
+        path = write_csv("bad.csv", f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,-2002,2012,1992,1997,7\n")
 
         with pytest.raises(CommandError, match=r"bad\.csv, line 4: close is negative \(-2002\.0\)"):
             call_command("import_prices", "GC=F", str(path))
