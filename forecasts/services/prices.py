@@ -35,8 +35,11 @@ MAX_VOLUME = 2**63 - 1
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
-def prices_import_csv(*, symbol: str, path: Path) -> DataLoad:
+def prices_import_csv(*, symbol: str, path: Path, date_format: str | None = None) -> DataLoad:
     """Import the daily bars of `symbol` from a CSV file of any supported shape (see csv_parsing).
+
+    `date_format` (dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd) says how to read the dates; by default it is detected,
+    and a file whose dates read both as dd/mm and as mm/dd is refused, asking for it.
 
     Returns the succeeded DataLoad. Raises MarketDataError naming the file line at the first bad row; the
     bars are then untouched and the DataLoad is saved as FAILED with that message.
@@ -45,7 +48,7 @@ def prices_import_csv(*, symbol: str, path: Path) -> DataLoad:
     path = Path(path)
     load = DataLoad.objects.create(kind=DataLoad.Kind.IMPORT, symbol=symbol, target=str(path.absolute())[:500])
     with _recorded(load):
-        parsed = read_price_csv(path, symbol=symbol)
+        parsed = read_price_csv(path, symbol=symbol, date_format=date_format)
         bars, duplicates = _checked(parsed.rows, symbol=symbol, source=str(path), latest_allowed=new_york_today())
         _store(load, bars=bars, skipped=parsed.skipped + duplicates, source=PriceBar.Source.CSV)
     return load

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from forecasts.exceptions import MarketDataError
+from forecasts.services.csv_parsing import DATE_FORMATS
 from forecasts.services.prices import data_load_summary, prices_import_csv
 
 
@@ -15,10 +16,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("symbol", help="GC=F or ^GSPC")
         parser.add_argument("path", type=Path, help="the CSV file")
+        parser.add_argument(
+            "--date-format",
+            choices=DATE_FORMATS,
+            help="how to read the dates (default: detected; needed when slashed dates read both as dd/mm and mm/dd)",
+        )
 
-    def handle(self, *args, symbol: str, path: Path, **options):
+    def handle(self, *args, symbol: str, path: Path, date_format: str | None, **options):
         try:
-            load = prices_import_csv(symbol=symbol, path=path)
+            load = prices_import_csv(symbol=symbol, path=path, date_format=date_format)
         except MarketDataError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(data_load_summary(load=load))

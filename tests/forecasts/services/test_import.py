@@ -183,24 +183,6 @@ class TestShapes:
         stored = bar("^GSPC", "2025-01-02")
         assert (stored.open, stored.high, stored.low, stored.close, stored.volume) == (None, None, None, 5868.55, None)
 
-    def test_seed_shape_dates_are_day_first(self, write_csv):
-        path = write_csv(
-            "gc.csv", f"{SEED_HEADER}\n02/01/2025,2000,2010,1990,1995,5\n03/01/2025,2001,2011,1991,1996,6\n"
-        )
-
-        prices_import_csv(symbol="GC=F", path=path)
-
-        assert list(PriceBar.objects.values_list("date", flat=True)) == [dt.date(2025, 1, 2), dt.date(2025, 1, 3)]
-
-    def test_month_first_dates_are_detected_when_day_first_cannot_fit(self, write_csv):
-        path = write_csv(
-            "gc.csv", f"{SEED_HEADER}\n12/30/2024,2000,2010,1990,1995,5\n12/31/2024,2001,2011,1991,1996,6\n"
-        )
-
-        prices_import_csv(symbol="GC=F", path=path)
-
-        assert list(PriceBar.objects.values_list("date", flat=True)) == [dt.date(2024, 12, 30), dt.date(2024, 12, 31)]
-
     def test_identical_duplicate_rows_are_fine(self, write_csv):
         path = write_csv(
             "gc.csv", f"{SEED_HEADER}\n13/01/2025,2000,2010,1990,1995,5\n13/01/2025,2000,2010,1990,1995,5\n"
@@ -215,6 +197,107 @@ class TestShapes:
         path.write_bytes(f"\ufeff{SEED_HEADER}\r\n13/01/2025,2000,2010,1990,1995,5\r\n".encode())
 
         assert prices_import_csv(symbol="GC=F", path=path).rows_inserted == 1
+
+
+def seed_file(*rows: str) -> str:
+    """A seed-shaped CSV whose rows are `date` or `date,close`; the other columns are made to fit the close."""
+    lines = [SEED_HEADER]
+    for row in rows:
+        date, _, close = row.partition(",")
+        close = float(close or 2000)
+        lines.append(f"{date},{close},{close + 10},{close - 10},{close},5")
+    return "\n".join(lines) + "\n"
+
+
+class TestDateFormats:
+    """Slash dates are read one way for the whole file; when both ways fit every row, the user says which."""
+
+    def test_day_first_dates_are_detected_when_month_first_cannot_fit(self, write_csv):
+        path = write_csv("gc.csv", seed_file("12/01/2025", "13/01/2025"))
+
+        prices_import_csv(symbol="GC=F", path=path)
+
+        assert list(PriceBar.objects.values_list("date", flat=True)) == [dt.date(2025, 1, 12), dt.date(2025, 1, 13)]
+
+    def test_month_first_dates_are_detected_when_day_first_cannot_fit(self, write_csv):
+        path = write_csv("gc.csv", seed_file("12/30/2024", "12/31/2024"))
+
+        prices_import_csv(symbol="GC=F", path=path)
+
+        assert list(PriceBar.objects.values_list("date", flat=True)) == [dt.date(2024, 12, 30), dt.date(2024, 12, 31)]
+
+    def test_dates_that_read_both_ways_are_refused_naming_the_format_to_pass(self, write_csv):
+        """Issue 10: a US-style 10/01/2025 was read day-first and overwrote real January and February bars."""
+        PriceBarFactory(symbol="GC=F", date=dt.date(2025, 1, 10), close=2000.0)
+        before = bars_snapshot()
+        path = write_csv("us.csv", seed_file("10/01/2025,2650", "10/02/2025,2660", "10/03/2025,2655"))
+
+        with pytest.raises(MarketDataError) as raised:
+            prices_import_csv(symbol="GC=F", path=path)
+
+        assert str(raised.value) == (
+            f"{path}, line 2: the dates read both as dd/mm/yyyy and as mm/dd/yyyy (no day is above 12); "
+            "pass --date-format dd/mm/yyyy or --date-format mm/dd/yyyy"
+        )
+        assert bars_snapshot() == before
+        assert DataLoad.objects.get().status == DataLoad.Status.FAILED
+
+    @pytest.mark.parametrize(
+        ("date_format", "expected"),
+        [
+            ("mm/dd/yyyy", [dt.date(2025, 10, 1), dt.date(2025, 10, 2)]),
+            ("dd/mm/yyyy", [dt.date(2025, 1, 10), dt.date(2025, 2, 10)]),
+        ],
+    )
+    def test_the_date_format_option_says_how_to_read_them(self, write_csv, date_format, expected):
+        path = write_csv("gc.csv", seed_file("10/01/2025", "10/02/2025"))
+
+        prices_import_csv(symbol="GC=F", path=path, date_format=date_format)
+
+        assert list(PriceBar.objects.values_list("date", flat=True)) == expected
+
+    def test_a_given_format_is_enforced_on_every_row(self, write_csv):
+        path = write_csv("gc.csv", seed_file("10/01/2025", "13/01/2025"))
+
+        with pytest.raises(MarketDataError, match=r"line 3: unparseable date '13/01/2025' \(expected mm/dd/yyyy\)"):
+            prices_import_csv(symbol="GC=F", path=path, date_format="mm/dd/yyyy")
+
+    def test_an_unknown_date_format_is_refused(self, write_csv):
+        path = write_csv("gc.csv", seed_file("13/01/2025"))
+
+        with pytest.raises(
+            MarketDataError, match=r"Unknown date format 'd/m/y'; use dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd"
+        ):
+            prices_import_csv(symbol="GC=F", path=path, date_format="d/m/y")
+
+    def test_a_file_mixing_day_first_and_iso_dates_is_refused_at_the_first_iso_line(self, write_csv):
+        path = write_csv("mixed.csv", seed_file("13/01/2025", "14/01/2025", "2025-01-15", "16/01/2025"))
+
+        with pytest.raises(MarketDataError) as raised:
+            prices_import_csv(symbol="GC=F", path=path)
+
+        assert str(raised.value) == (
+            f"{path}, line 4: date '2025-01-15' is not dd/mm/yyyy like the file's first date (line 2); "
+            "a file must use one date format"
+        )
+        assert not PriceBar.objects.exists()
+
+    def test_a_file_mixing_iso_and_slash_dates_is_refused_at_the_first_slash_line(self, write_csv):
+        path = write_csv("mixed.csv", seed_file("2025-01-13", "14/01/2025"))
+
+        with pytest.raises(MarketDataError, match=r"line 3: date '14/01/2025' is not yyyy-mm-dd like the file's first"):
+            prices_import_csv(symbol="GC=F", path=path)
+
+    def test_a_file_mixing_day_first_and_month_first_dates_is_refused_at_the_line_that_breaks(self, write_csv):
+        path = write_csv("mixed.csv", seed_file("13/01/2025", "14/01/2025", "01/15/2025"))
+
+        with pytest.raises(MarketDataError) as raised:
+            prices_import_csv(symbol="GC=F", path=path)
+
+        assert str(raised.value) == (
+            f"{path}, line 4: date '01/15/2025' reads only as mm/dd/yyyy, but line 2's '13/01/2025' reads only as "
+            "dd/mm/yyyy: the file mixes day-first and month-first dates"
+        )
 
 
 FUTURE = (new_york_today() + dt.timedelta(days=3)).strftime("%d/%m/%Y")
@@ -373,6 +456,28 @@ class TestImportPricesCommand:
         with pytest.raises(CommandError, match=r"bad\.csv, line 4: close is negative \(-2002\.0\)"):
             call_command("import_prices", "GC=F", str(path))
         assert not PriceBar.objects.exists()
+
+    def test_an_ambiguous_file_exits_non_zero_naming_the_format_to_pass(self, write_csv):
+        path = write_csv("us.csv", seed_file("10/01/2025", "10/02/2025"))
+
+        with pytest.raises(CommandError, match=r"us\.csv, line 2: .*pass --date-format dd/mm/yyyy") as raised:
+            call_command("import_prices", "GC=F", str(path))
+
+        assert raised.value.returncode == 1
+        assert not PriceBar.objects.exists()
+
+    def test_date_format_option(self, write_csv, capsys):
+        path = write_csv("us.csv", seed_file("10/01/2025", "10/02/2025"))
+
+        call_command("import_prices", "GC=F", str(path), "--date-format", "mm/dd/yyyy")
+
+        assert "(2025-10-01 … 2025-10-02)" in capsys.readouterr().out
+
+    def test_an_unknown_date_format_is_a_usage_error(self, write_csv):
+        path = write_csv("gc.csv", seed_file("13/01/2025"))
+
+        with pytest.raises(CommandError, match="invalid choice: 'dd.mm.yyyy'"):
+            call_command("import_prices", "GC=F", str(path), "--date-format", "dd.mm.yyyy")
 
     def test_an_unknown_symbol_is_a_command_error(self, write_csv):
         path = write_csv("gc.csv", f"{SEED_HEADER}\n{GOOD_ROWS}")
