@@ -1,7 +1,9 @@
 """Writing daily bars: CSV imports and Yahoo fetches. Each one is recorded in a DataLoad.
 
-Every bar must make physical sense on its own: prices finite, above zero and within settings.MARKET_PRICE_BOUNDS
-for the symbol, low <= open/close <= high, a whole volume that fits a bigint, a date from 1900 to today.
+Every load passes the checks of `price_checks` first: each bar must make physical sense on its own, must not
+jump from its neighbours (in the load or stored) and must not change stored closes beyond a small tolerance;
+the last two can be waived (`allow_jumps`, `overwrite`). The neighbour and history checks run inside the
+writing transaction, against the bars stored at that moment.
 
 A load is all or nothing: rows are parsed and checked first, then written in one transaction with bulk
 queries; any problem fails the whole load, leaves the bars as they were and marks the DataLoad FAILED with
@@ -11,7 +13,6 @@ differ (a revised close) is updated. Floats are compared exactly as parsed.
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,23 +24,30 @@ from django.utils import timezone
 from forecasts.calendar import latest_closed_day, new_york_today
 from forecasts.exceptions import MarketDataError, MarketDataUnavailable
 from forecasts.models import DataLoad, PriceBar
-from forecasts.services.csv_parsing import PRICE_FIELDS, BarRow, read_price_csv
+from forecasts.services.csv_parsing import BarRow, read_price_csv
+from forecasts.services.price_checks import NEIGHBOUR_MAX_GAP_DAYS, bars_checked, jump_check, overwrite_check
 from forecasts.services.yahoo import yahoo_daily_frame, yahoo_frame_rows
 
 logger = logging.getLogger(__name__)
 
 BAR_VALUE_FIELDS = ["open", "high", "low", "close", "volume"]
 BATCH_SIZE = 500
-# PriceBar.volume is a bigint: a larger volume cannot be stored (and is not a real volume anyway).
-MAX_VOLUME = 2**63 - 1
-EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
-def prices_import_csv(*, symbol: str, path: Path, date_format: str | None = None) -> DataLoad:
+def prices_import_csv(
+    *,
+    symbol: str,
+    path: Path,
+    date_format: str | None = None,
+    overwrite: bool = False,
+    allow_jumps: bool = False,
+) -> DataLoad:
     """Import the daily bars of `symbol` from a CSV file of any supported shape (see csv_parsing).
 
     `date_format` (dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd) says how to read the dates; by default it is detected,
-    and a file whose dates read both as dd/mm and as mm/dd is refused, asking for it.
+    and a file whose dates read both as dd/mm and as mm/dd is refused, asking for it. `overwrite` lets the file
+    change stored closes by more than the tolerance; `allow_jumps` lets a close move more than the daily limit
+    (see price_checks).
 
     Returns the succeeded DataLoad. Raises MarketDataError naming the file line at the first bad row; the
     bars are then untouched and the DataLoad is saved as FAILED with that message.
@@ -49,19 +57,34 @@ def prices_import_csv(*, symbol: str, path: Path, date_format: str | None = None
     load = DataLoad.objects.create(kind=DataLoad.Kind.IMPORT, symbol=symbol, target=str(path.absolute())[:500])
     with _recorded(load):
         parsed = read_price_csv(path, symbol=symbol, date_format=date_format)
-        bars, duplicates = _checked(parsed.rows, symbol=symbol, source=str(path), latest_allowed=new_york_today())
-        _store(load, bars=bars, skipped=parsed.skipped + duplicates, source=PriceBar.Source.CSV)
+        bars, duplicates = bars_checked(parsed.rows, symbol=symbol, source=str(path), latest_allowed=new_york_today())
+        _store(
+            load,
+            bars=bars,
+            skipped=parsed.skipped + duplicates,
+            source=PriceBar.Source.CSV,
+            label=str(path),
+            overwrite=overwrite,
+            allow_jumps=allow_jumps,
+        )
     return load
 
 
-def prices_fetch(*, symbols: list[str] | None = None, since: dt.date | None = None) -> list[DataLoad]:
+def prices_fetch(
+    *,
+    symbols: list[str] | None = None,
+    since: dt.date | None = None,
+    overwrite: bool = False,
+    allow_jumps: bool = False,
+) -> list[DataLoad]:
     """Fetch recent daily bars from Yahoo for each symbol (default: settings.MARKET_SYMBOLS).
 
     Each symbol is fetched from `since`, or else from its last stored day minus settings.FETCH_OVERLAP_DAYS
     (Yahoo revises recent closes), or else from settings.FETCH_DEFAULT_START. Bars of a session that has not
     closed yet (before 17:30 New York on its day) are skipped. Every symbol is tried and gets its own DataLoad
     and transaction; if any failed, the error is raised after the others are done: MarketDataUnavailable when
-    a retry may help (Yahoo down or rate-limiting), MarketDataError otherwise.
+    a retry may help (Yahoo down or rate-limiting), MarketDataError otherwise. Yahoo's bars pass the same checks
+    as an import; `overwrite` and `allow_jumps` waive the history and neighbour checks as they do there.
     """
     symbols = list(settings.MARKET_SYMBOLS if symbols is None else symbols)
     for symbol in symbols:
@@ -74,7 +97,7 @@ def prices_fetch(*, symbols: list[str] | None = None, since: dt.date | None = No
     failures: list[MarketDataError] = []
     for symbol in symbols:
         try:
-            loads.append(_fetch_symbol(symbol, since=since, today=today))
+            loads.append(_fetch_symbol(symbol, since=since, today=today, overwrite=overwrite, allow_jumps=allow_jumps))
         except MarketDataError as exc:
             failures.append(exc)
     if failures:
@@ -99,7 +122,9 @@ def _check_symbol(symbol: str) -> None:
         raise MarketDataError(f"Unknown symbol {symbol!r}; the market data symbols are {allowed}.")
 
 
-def _fetch_symbol(symbol: str, *, since: dt.date | None, today: dt.date) -> DataLoad:
+def _fetch_symbol(
+    symbol: str, *, since: dt.date | None, today: dt.date, overwrite: bool, allow_jumps: bool
+) -> DataLoad:
     start = since or _incremental_start(symbol)
     load = DataLoad.objects.create(
         kind=DataLoad.Kind.FETCH, symbol=symbol, target=f"Yahoo {start.isoformat()} … {today.isoformat()}"
@@ -111,9 +136,18 @@ def _fetch_symbol(symbol: str, *, since: dt.date | None, today: dt.date) -> Data
         complete = [row for row in parsed.rows if row.date <= closed_by]
         if len(complete) < len(parsed.rows):
             logger.info("%s: skipping %d bar(s) of a session not closed yet", symbol, len(parsed.rows) - len(complete))
-        bars, duplicates = _checked(complete, symbol=symbol, source=f"Yahoo {symbol}", latest_allowed=closed_by)
+        label = f"Yahoo {symbol}"
+        bars, duplicates = bars_checked(complete, symbol=symbol, source=label, latest_allowed=closed_by)
         skipped = parsed.skipped + duplicates + len(parsed.rows) - len(complete)
-        _store(load, bars=bars, skipped=skipped, source=PriceBar.Source.YAHOO)
+        _store(
+            load,
+            bars=bars,
+            skipped=skipped,
+            source=PriceBar.Source.YAHOO,
+            label=label,
+            overwrite=overwrite,
+            allow_jumps=allow_jumps,
+        )
     return load
 
 
@@ -138,96 +172,39 @@ def _recorded(load: DataLoad) -> Iterator[None]:
         raise
 
 
-def _checked(rows: list[BarRow], *, symbol: str, source: str, latest_allowed: dt.date) -> tuple[list[BarRow], int]:
-    """The rows with plausible values, one per date in date order, and how many identical duplicates were dropped.
-
-    Raises MarketDataError naming the row at the first problem; a date repeated with other values is one.
+def _store(
+    load: DataLoad,
+    *,
+    bars: list[BarRow],
+    skipped: int,
+    source: str,
+    label: str,
+    overwrite: bool,
+    allow_jumps: bool,
+) -> None:
+    """Check the bars against the stored ones, then insert new bars and update changed ones, all in one
+    transaction, and finish the load with the counts. `label` names the file or Yahoo in an error.
     """
-    by_date: dict[dt.date, BarRow] = {}
-    duplicates = 0
-    bounds = _price_bounds(symbol)
-    for row in rows:
-        problem = _problem(row, symbol=symbol, bounds=bounds, latest_allowed=latest_allowed)
-        if problem:
-            raise MarketDataError(f"{source}, {row.where}: {problem}")
-        earlier = by_date.get(row.date)
-        if earlier is None:
-            by_date[row.date] = row
-        elif earlier.values() == row.values():
-            duplicates += 1
-        else:
-            raise MarketDataError(
-                f"{source}, {row.where}: {row.date.isoformat()} appears again with different values "
-                f"(first at {earlier.where})"
-            )
-    return sorted(by_date.values(), key=lambda row: row.date), duplicates
-
-
-def _price_bounds(symbol: str) -> tuple[float, float]:
-    return settings.MARKET_PRICE_BOUNDS[symbol]
-
-
-def _problem(row: BarRow, *, symbol: str, bounds: tuple[float, float], latest_allowed: dt.date) -> str | None:
-    """What is wrong with the row's values, in words, or None: each bar must make physical sense on its own."""
-    lowest, highest = bounds
-    for field in PRICE_FIELDS:
-        value = getattr(row, field)
-        if value is None:
-            continue
-        if not math.isfinite(value):
-            return f"{field} is not a number ({value})"
-        if value < 0:
-            return f"{field} is negative ({value!r})"
-        if value == 0:
-            return f"{field} is zero"
-        if not lowest <= value <= highest:
-            return (
-                f"{field} {value!r} is outside the plausible range for {symbol} "
-                f"({_amount(lowest)} to {_amount(highest)})"
-            )
-    if row.high is not None and row.low is not None and row.high < row.low:
-        return f"high {row.high!r} is below low {row.low!r}"
-    for field in ("open", "close"):
-        value = getattr(row, field)
-        if value is None:
-            continue
-        if row.high is not None and value > row.high:
-            return f"{field} {value!r} is above high {row.high!r}"
-        if row.low is not None and value < row.low:
-            return f"{field} {value!r} is below low {row.low!r}"
-    volume = row.volume
-    if volume is not None and not (math.isfinite(volume) and volume >= 0 and volume.is_integer()):
-        return f"volume {volume!r} is not a whole number of zero or more"
-    if volume is not None and volume > MAX_VOLUME:
-        return f"volume {volume!r} is too large (a bar holds at most {MAX_VOLUME:,})"
-    if row.date < EARLIEST_DATE:
-        return f"date {row.date.isoformat()} is before {EARLIEST_DATE.year}"
-    if row.date > latest_allowed:
-        return f"date {row.date.isoformat()} is in the future"
-    return None
-
-
-def _amount(value: float) -> str:
-    """100000.0 -> "100,000"; 0.5 -> "0.5"."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
-
-
-def _store(load: DataLoad, *, bars: list[BarRow], skipped: int, source: str) -> None:
-    """Insert new bars and update changed ones in one transaction, and finish the load with the counts."""
     inserted: list[PriceBar] = []
     updated: list[PriceBar] = []
     unchanged = 0
     now = timezone.now()
     try:
         with transaction.atomic():
-            existing = {}
+            existing: dict[dt.date, PriceBar] = {}
+            neighbours: dict[dt.date, float] = {}
             if bars:
-                existing = {
-                    bar.date: bar
-                    for bar in PriceBar.objects.select_for_update().filter(
-                        symbol=load.symbol, date__range=(bars[0].date, bars[-1].date)
-                    )
-                }
+                gap = dt.timedelta(days=NEIGHBOUR_MAX_GAP_DAYS)
+                for bar in PriceBar.objects.select_for_update().filter(
+                    symbol=load.symbol, date__range=(bars[0].date - gap, bars[-1].date + gap)
+                ):
+                    neighbours[bar.date] = bar.close
+                    if bars[0].date <= bar.date <= bars[-1].date:
+                        existing[bar.date] = bar
+            if not overwrite:
+                overwrite_check(bars=bars, stored=neighbours, source=label)
+            if not allow_jumps:
+                jump_check(bars=bars, stored=neighbours, symbol=load.symbol, source=label)
             for row in bars:
                 values = dict(zip(BAR_VALUE_FIELDS, row.values(), strict=True))
                 if values["volume"] is not None:

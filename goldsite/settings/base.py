@@ -187,6 +187,14 @@ SPX_SYMBOL = "^GSPC"
 MARKET_SYMBOLS = [GOLD_SYMBOL, SPX_SYMBOL]
 # Plausible prices (open, high, low, close) per symbol, in its currency; a bar outside is refused at the door.
 MARKET_PRICE_BOUNDS = {GOLD_SYMBOL: (1.0, 100_000.0), SPX_SYMBOL: (1.0, 1_000_000.0)}
+# A load whose close moves more than this (percent) from the neighbouring bar is refused unless --allow-jumps.
+# The largest moves in ../shared/data are 5% (gold) and 12% (S&P 500); the S&P 500's worst day ever was -20.5%.
+PRICE_MAX_DAILY_MOVE_PCT = {
+    GOLD_SYMBOL: env.float("PRICE_MAX_DAILY_MOVE_GOLD_PCT", default=25.0),
+    SPX_SYMBOL: env.float("PRICE_MAX_DAILY_MOVE_SPX_PCT", default=25.0),
+}
+# A load that changes stored closes by more than this (percent) is refused unless --overwrite.
+PRICE_OVERWRITE_TOLERANCE_PCT = env.float("PRICE_OVERWRITE_TOLERANCE_PCT", default=0.5)
 FETCH_OVERLAP_DAYS = env.int("FETCH_OVERLAP_DAYS", default=5)
 FETCH_DEFAULT_START = env.str("FETCH_DEFAULT_START", default="2020-01-01")
 GOLDSITE_HISTORY_DIR = env.str("GOLDSITE_HISTORY_DIR", default="")

@@ -12,11 +12,9 @@ from forecasts.exceptions import MarketDataError
 from forecasts.models import DataLoad, PriceBar
 from forecasts.services.prices import data_load_summary, prices_import_csv
 from tests.factories import PriceBarFactory
-from tests.forecasts.market_data import bars_snapshot, download_frame
+from tests.forecasts.market_data import SEED_HEADER, bars_snapshot, download_frame, seed_file
 
 pytestmark = pytest.mark.django_db
-
-SEED_HEADER = "Date,Close,High,Low,Open,Volume"
 
 
 def bar(symbol: str, day: str) -> PriceBar:
@@ -197,16 +195,6 @@ class TestShapes:
         path.write_bytes(f"\ufeff{SEED_HEADER}\r\n13/01/2025,2000,2010,1990,1995,5\r\n".encode())
 
         assert prices_import_csv(symbol="GC=F", path=path).rows_inserted == 1
-
-
-def seed_file(*rows: str) -> str:
-    """A seed-shaped CSV whose rows are `date` or `date,close`; the other columns are made to fit the close."""
-    lines = [SEED_HEADER]
-    for row in rows:
-        date, _, close = row.partition(",")
-        close = float(close or 2000)
-        lines.append(f"{date},{close},{close + 10},{close - 10},{close},5")
-    return "\n".join(lines) + "\n"
 
 
 class TestDateFormats:
