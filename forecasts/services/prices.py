@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from forecasts.calendar import latest_closed_day, new_york_today
@@ -54,19 +54,21 @@ def prices_import_csv(
     """
     _check_symbol(symbol)
     path = Path(path)
-    load = DataLoad.objects.create(kind=DataLoad.Kind.IMPORT, symbol=symbol, target=str(path.absolute())[:500])
-    with _recorded(load):
-        parsed = read_price_csv(path, symbol=symbol, date_format=date_format)
-        bars, duplicates = bars_checked(parsed.rows, symbol=symbol, source=str(path), latest_allowed=new_york_today())
-        _store(
-            load,
-            bars=bars,
-            skipped=parsed.skipped + duplicates,
-            source=PriceBar.Source.CSV,
-            label=str(path),
-            overwrite=overwrite,
-            allow_jumps=allow_jumps,
-        )
+    label = str(path)
+    with _database_busy(label):
+        load = DataLoad.objects.create(kind=DataLoad.Kind.IMPORT, symbol=symbol, target=str(path.absolute())[:500])
+        with _recorded(load), _database_busy(label):
+            parsed = read_price_csv(path, symbol=symbol, date_format=date_format)
+            bars, duplicates = bars_checked(parsed.rows, symbol=symbol, source=label, latest_allowed=new_york_today())
+            _store(
+                load,
+                bars=bars,
+                skipped=parsed.skipped + duplicates,
+                source=PriceBar.Source.CSV,
+                label=label,
+                overwrite=overwrite,
+                allow_jumps=allow_jumps,
+            )
     return load
 
 
@@ -125,29 +127,32 @@ def _check_symbol(symbol: str) -> None:
 def _fetch_symbol(
     symbol: str, *, since: dt.date | None, today: dt.date, overwrite: bool, allow_jumps: bool
 ) -> DataLoad:
-    start = since or _incremental_start(symbol)
-    load = DataLoad.objects.create(
-        kind=DataLoad.Kind.FETCH, symbol=symbol, target=f"Yahoo {start.isoformat()} … {today.isoformat()}"
-    )
-    with _recorded(load):
-        frame = yahoo_daily_frame(symbol=symbol, start=start, end=today + dt.timedelta(days=1))
-        parsed = yahoo_frame_rows(frame, symbol=symbol)
-        closed_by = latest_closed_day(timezone.now())
-        complete = [row for row in parsed.rows if row.date <= closed_by]
-        if len(complete) < len(parsed.rows):
-            logger.info("%s: skipping %d bar(s) of a session not closed yet", symbol, len(parsed.rows) - len(complete))
-        label = f"Yahoo {symbol}"
-        bars, duplicates = bars_checked(complete, symbol=symbol, source=label, latest_allowed=closed_by)
-        skipped = parsed.skipped + duplicates + len(parsed.rows) - len(complete)
-        _store(
-            load,
-            bars=bars,
-            skipped=skipped,
-            source=PriceBar.Source.YAHOO,
-            label=label,
-            overwrite=overwrite,
-            allow_jumps=allow_jumps,
+    label = f"Yahoo {symbol}"
+    with _database_busy(label):
+        start = since or _incremental_start(symbol)
+        load = DataLoad.objects.create(
+            kind=DataLoad.Kind.FETCH, symbol=symbol, target=f"Yahoo {start.isoformat()} … {today.isoformat()}"
         )
+        with _recorded(load), _database_busy(label):
+            frame = yahoo_daily_frame(symbol=symbol, start=start, end=today + dt.timedelta(days=1))
+            parsed = yahoo_frame_rows(frame, symbol=symbol)
+            closed_by = latest_closed_day(timezone.now())
+            complete = [row for row in parsed.rows if row.date <= closed_by]
+            if len(complete) < len(parsed.rows):
+                logger.info(
+                    "%s: skipping %d bar(s) of a session not closed yet", symbol, len(parsed.rows) - len(complete)
+                )
+            bars, duplicates = bars_checked(complete, symbol=symbol, source=label, latest_allowed=closed_by)
+            skipped = parsed.skipped + duplicates + len(parsed.rows) - len(complete)
+            _store(
+                load,
+                bars=bars,
+                skipped=skipped,
+                source=PriceBar.Source.YAHOO,
+                label=label,
+                overwrite=overwrite,
+                allow_jumps=allow_jumps,
+            )
     return load
 
 
@@ -160,16 +165,46 @@ def _incremental_start(symbol: str) -> dt.date:
 
 @contextmanager
 def _recorded(load: DataLoad) -> Iterator[None]:
-    """Save the load as FAILED, with the reason, if the block raises; the exception still propagates."""
+    """Save the load as FAILED, with the reason, if the block raises; the exception still propagates.
+
+    If the database refuses even that (still locked by another writer), the failure is logged and the load's
+    row stays RUNNING: the original error is what the caller needs to see.
+    """
     try:
         yield
     except Exception as exc:
         load.status = DataLoad.Status.FAILED
         load.error = str(exc) if isinstance(exc, MarketDataError) else f"{type(exc).__name__}: {exc}"
         load.finished_at = timezone.now()
-        load.save(update_fields=["status", "error", "finished_at"])
         logger.warning("%s %s failed: %s", load.get_kind_display(), load.symbol, load.error)
+        try:
+            load.save(update_fields=["status", "error", "finished_at"])
+        except DatabaseError as save_error:
+            logger.error("Could not record data load #%s as failed: %s", load.pk, save_error)
         raise
+
+
+# SQLSTATEs of PostgreSQL's lock contention: serialization failure, deadlock, lock_timeout.
+LOCK_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+@contextmanager
+def _database_busy(label: str) -> Iterator[None]:
+    """Turn "another writer holds the database" into MarketDataUnavailable that says so and to retry.
+
+    On SQLite, the loser of two concurrent loads waits out the lock timeout (20 s), then gets "database is locked";
+    on PostgreSQL a lock timeout or a deadlock. Either way nothing of this load was written.
+    """
+    try:
+        yield
+    except OperationalError as exc:
+        sqlite_locked = "database is locked" in str(exc) or "database table is locked" in str(exc)
+        if not sqlite_locked and getattr(exc.__cause__, "sqlstate", None) not in LOCK_SQLSTATES:
+            raise
+        raise MarketDataUnavailable(
+            f"{label}: another import or write holds the database ({exc}); nothing was written; "
+            "try again when it has finished"
+        ) from exc
 
 
 def _store(

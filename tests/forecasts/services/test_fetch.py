@@ -14,6 +14,7 @@ import pytest
 import requests
 import yfinance
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError
 
 from forecasts.calendar import new_york_today
@@ -226,6 +227,19 @@ class TestFailures:
         yahoo.answer("GC=F", download_frame("GC=F", {**GOLD_WEEK, "2025-09-24": values}))
 
         with pytest.raises(MarketDataError, match=rf"Yahoo GC=F, bar 2025-09-24: {re.escape(reason)}"):
+            prices_fetch(symbols=["GC=F"], since=dt.date(2025, 9, 22))
+
+        assert bars_snapshot() == seeded
+        assert DataLoad.objects.get().status == DataLoad.Status.FAILED
+
+    def test_a_database_held_by_an_import_is_retryable_and_changes_nothing(self, yahoo, seeded, monkeypatch):
+        def locked(*args, **kwargs):
+            raise OperationalError("database is locked")
+
+        monkeypatch.setattr(PriceBar.objects, "bulk_create", locked)
+        yahoo.answer("GC=F", download_frame("GC=F", GOLD_WEEK))
+
+        with pytest.raises(MarketDataUnavailable, match="Yahoo GC=F: another import or write holds the database"):
             prices_fetch(symbols=["GC=F"], since=dt.date(2025, 9, 22))
 
         assert bars_snapshot() == seeded

@@ -6,9 +6,10 @@ import shutil
 import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 
 from forecasts.calendar import new_york_today
-from forecasts.exceptions import MarketDataError
+from forecasts.exceptions import MarketDataError, MarketDataUnavailable
 from forecasts.models import DataLoad, PriceBar
 from forecasts.services.prices import data_load_summary, prices_import_csv
 from tests.factories import PriceBarFactory
@@ -409,6 +410,26 @@ class TestBadFiles:
         assert (load.kind, load.status, load.error) == (DataLoad.Kind.IMPORT, DataLoad.Status.FAILED, message)
         assert load.finished_at is not None
         assert (load.rows_inserted, load.rows_updated, load.first_date) == (0, 0, None)
+
+    def test_a_database_held_by_another_import_is_named_and_retryable(self, write_csv, seeded, monkeypatch):
+        """On SQLite the loser of two big imports waits out the lock timeout, then its write fails."""
+
+        def locked(*args, **kwargs):
+            raise OperationalError("database is locked")
+
+        monkeypatch.setattr(PriceBar.objects, "bulk_create", locked)
+        path = write_csv("gc.csv", f"{SEED_HEADER}\n{GOOD_ROWS}")
+
+        with pytest.raises(MarketDataUnavailable) as raised:
+            prices_import_csv(symbol="GC=F", path=path)
+
+        assert str(raised.value) == (
+            f"{path}: another import or write holds the database (database is locked); nothing was written; "
+            "try again when it has finished"
+        )
+        assert bars_snapshot() == seeded
+        load = DataLoad.objects.get()
+        assert (load.status, load.error) == (DataLoad.Status.FAILED, str(raised.value))
 
     def test_missing_file(self, tmp_path):
         with pytest.raises(MarketDataError, match="no such file"):
