@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from forecasts.exceptions import MarketDataError
-from forecasts.services.csv_parsing import DATE_FORMATS
+from forecasts.services.csv_dates import DATE_FORMATS
 from forecasts.services.prices import data_load_summary, prices_import_csv
 
 
