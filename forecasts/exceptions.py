@@ -23,3 +23,12 @@ class ForecastNotReady(ForecastError, NotReadyError):
     """What a forecast needs is not there yet (no champion, no prices, no worker answer); HTTP 503."""
 
     code = "forecast_not_ready"
+
+
+class ForecastUnusable(ForecastError, NotReadyError):
+    """A model answered a forecast that cannot be stored (inf, nan, a price not above zero, bands out of order).
+
+    Nothing is stored; HTTP 503, since no usable forecast exists until the data or the champion is fixed.
+    """
+
+    code = "forecast_unusable"

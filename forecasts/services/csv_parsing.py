@@ -9,19 +9,21 @@ Shapes (see ../shared/data/README.md):
   then ISO dates. A multi-ticker export works too: the symbol's own columns are taken.
 - FRED: two columns (`observation_date,SP500`), close only, empty (or `.`) values on market holidays.
 
+Dates: a file uses one format throughout, detected or given (see `csv_dates`).
+
 Only parsing happens here: cells become dates and floats, and every row keeps the line it came from so that
-an error can name it. The checks on values (positive prices, high >= low, no future dates, duplicates) live in
-`forecasts.services.prices`, which applies them to these rows and to Yahoo's rows alike.
+an error can name it. The checks on values (plausible prices, low <= open/close <= high, a storable volume, a
+date from 1900 to today, duplicates, jumps, overwrites) live in `forecasts.services.price_checks`; the loads in
+`forecasts.services.prices` apply them to these rows and to Yahoo's rows alike.
 """
 
 import csv
 import datetime as dt
-import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from forecasts.exceptions import MarketDataError
+from forecasts.services.csv_dates import DATE_FORMATS, ISO, DateMismatch, DateReader, detected_date_format
 
 PRICE_FIELDS = ("open", "high", "low", "close")
 BAR_FIELDS = (*PRICE_FIELDS, "volume")
@@ -31,9 +33,6 @@ IGNORED_COLUMNS = {"adj close", "adjclose", "dividends", "stock splits", "capita
 FRED_DATE_COLUMNS = {"observation date", "date"}
 # FRED's older files mark a missing value with a dot instead of leaving it empty.
 MISSING_VALUES = {"", "."}
-
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T].*)?$")
-SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -71,13 +70,16 @@ class _Layout:
     header_lines: int
 
 
-def read_price_csv(path: Path, *, symbol: str) -> ParsedRows:
-    """Parse the CSV at `path` into rows; raise MarketDataError naming the file line at the first problem."""
+def read_price_csv(path: Path, *, symbol: str, date_format: str | None = None) -> ParsedRows:
+    """Parse the CSV at `path` into rows; raise MarketDataError naming the file line at the first problem.
+
+    `date_format` (one of DATE_FORMATS) says how to read the dates; None detects it (see the module docstring).
+    """
+    if date_format is not None and date_format not in DATE_FORMATS:
+        raise MarketDataError(f"Unknown date format {date_format!r}; use {', '.join(DATE_FORMATS[:-1])} or {ISO}")
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            # reader.line_num is the physical line the row ended on: what an editor shows.
-            lines = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+            lines = _read_lines(csv.reader(handle), path=path)
     except FileNotFoundError as exc:
         raise MarketDataError(f"{path}: no such file") from exc
     except UnicodeDecodeError as exc:
@@ -92,7 +94,18 @@ def read_price_csv(path: Path, *, symbol: str) -> ParsedRows:
     if not data:
         raise MarketDataError(f"{path}, line {lines[-1][0]}: the header is not followed by any data rows")
 
-    parse_date = _date_parser(row[layout.columns["date"]] for _, row in data if len(row) == layout.width)
+    date_cells = [
+        (line, row[layout.columns["date"]].strip())
+        for line, row in data
+        if len(row) == layout.width and row[layout.columns["date"]].strip()
+    ]
+    if date_format is not None:
+        parse_date = DateReader(date_format, origin=f"(--date-format {date_format})")
+    else:
+        first_line = date_cells[0][0] if date_cells else None
+        parse_date = DateReader(
+            detected_date_format(date_cells, path=path), origin=f"like the file's first date (line {first_line})"
+        )
     rows: list[BarRow] = []
     skipped = 0
     for line, cells in data:
@@ -102,6 +115,26 @@ def read_price_csv(path: Path, *, symbol: str) -> ParsedRows:
         else:
             rows.append(row)
     return ParsedRows(rows=rows, skipped=skipped)
+
+
+def _read_lines(reader, *, path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every non-blank row; a row csv cannot read is an error naming its line."""
+    lines = []
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                # reader.line_num is the physical line the row ended on: what an editor shows.
+                lines.append((reader.line_num, row))
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            problem = (
+                f"a field is longer than {csv.field_size_limit():,} characters, the most a CSV cell may hold; "
+                "is this a price file?"
+            )
+        else:
+            problem = f"not a readable CSV line ({exc})"
+        raise MarketDataError(f"{path}, line {reader.line_num}: {problem}") from exc
+    return lines
 
 
 def _normalise(name: str) -> str:
@@ -170,39 +203,7 @@ def _yfinance_layout(lines: list[tuple[int, list[str]]], *, path: Path, symbol: 
     )
 
 
-def _date_parser(cells: Iterable[str]) -> Callable[[str], dt.date]:
-    """A parser for the file's dates. Slash dates are day-first (the seed files) unless only month-first fits."""
-    slash = [match.groups() for cell in cells if (match := SLASH_DATE.match(cell.strip()))]
-    day_first = all(_valid(int(y), int(m), int(d)) for d, m, y in slash) or not all(
-        _valid(int(y), int(m), int(d)) for m, d, y in slash
-    )
-
-    def parse(cell: str) -> dt.date:
-        text = cell.strip()
-        if ISO_DATE.match(text):
-            # Also takes yfinance's "2025-09-25 00:00:00-04:00": the date part is the exchange's day.
-            return dt.datetime.fromisoformat(text).date()
-        match = SLASH_DATE.match(text)
-        if match is None:
-            raise ValueError(text)
-        first, second, year = (int(part) for part in match.groups())
-        day, month = (first, second) if day_first else (second, first)
-        return dt.date(year, month, day)
-
-    return parse
-
-
-def _valid(year: int, month: int, day: int) -> bool:
-    try:
-        dt.date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-def _parse_row(
-    cells: list[str], *, line: int, layout: _Layout, parse_date: Callable[[str], dt.date], path: Path
-) -> BarRow | None:
+def _parse_row(cells: list[str], *, line: int, layout: _Layout, parse_date: DateReader, path: Path) -> BarRow | None:
     """One data line as a BarRow, or None for a line with a date and no values (a holiday)."""
     where = f"line {line}"
     if len(cells) != layout.width:
@@ -212,9 +213,11 @@ def _parse_row(
         raise MarketDataError(f"{path}, {where}: the date is missing")
     try:
         date = parse_date(date_cell)
+    except DateMismatch as exc:
+        raise MarketDataError(f"{path}, {where}: {exc}") from None
     except ValueError:
         raise MarketDataError(
-            f"{path}, {where}: unparseable date {date_cell.strip()!r} (expected yyyy-mm-dd or dd/mm/yyyy)"
+            f"{path}, {where}: unparseable date {date_cell.strip()!r} (expected {parse_date.date_format})"
         ) from None
 
     values: dict[str, float | None] = {}

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from forecasts.calendar import next_trading_day
-from forecasts.exceptions import ForecastError, ForecastNotReady
+from forecasts.exceptions import ForecastError, ForecastNotReady, ForecastUnusable
 from forecasts.models import Forecast
 from forecasts.selectors.prices import price_closes_frame
+from forecasts.services.forecast_checks import FORECAST_VALUE_FIELDS, forecast_values_problem
 from training.models import ModelVersion
 from training.selectors import model_version_champion, model_version_naive_baseline
 
@@ -134,6 +135,7 @@ def _forecast_store(
             f"the database has {len(closes)}. Import more history first."
         )
     point = forecaster.forecast(closes)
+    _check_usable(point, version=version, target=target)
     # Race-safe: the unique (model_version, target_date, kind) constraint makes a concurrent second insert
     # fail, and get_or_create (which inserts inside a savepoint) then returns the row the other worker stored.
     forecast, created = Forecast.objects.get_or_create(
@@ -154,6 +156,17 @@ def _forecast_store(
     if created:
         logger.info("Stored %s", forecast)
     return forecast
+
+
+def _check_usable(point, *, version: ModelVersion, target: dt.date) -> None:
+    """Raise ForecastUnusable unless the forecast can be stored (finite, prices above zero, bands nested)."""
+    problem = forecast_values_problem({field: getattr(point, field) for field in FORECAST_VALUE_FIELDS})
+    if problem is not None:
+        raise ForecastUnusable(
+            f"{version} forecast {problem} for {target.isoformat()}; nothing was stored. It read a last gold close "
+            f"of {point.last_close!r} on {point.as_of_date.isoformat()}: check the stored prices, or promote "
+            "another model."
+        )
 
 
 def forecast_next_day_ensure(*, wait_seconds: float | None = None) -> Forecast:

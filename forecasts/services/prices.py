@@ -1,5 +1,10 @@
 """Writing daily bars: CSV imports and Yahoo fetches. Each one is recorded in a DataLoad.
 
+Every load passes the checks of `price_checks` first: each bar must make physical sense on its own, must not
+jump from its neighbours (in the load or stored) and must not change stored closes beyond a small tolerance;
+the last two can be waived (`allow_jumps`, `overwrite`). The neighbour and history checks run inside the
+writing transaction, against the bars stored at that moment.
+
 A load is all or nothing: rows are parsed and checked first, then written in one transaction with bulk
 queries; any problem fails the whole load, leaves the bars as they were and marks the DataLoad FAILED with
 the reason. Loads are idempotent: a bar identical to the stored one counts as unchanged, a bar whose values
@@ -8,19 +13,19 @@ differ (a revised close) is updated. Floats are compared exactly as parsed.
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from forecasts.calendar import latest_closed_day, new_york_today
 from forecasts.exceptions import MarketDataError, MarketDataUnavailable
 from forecasts.models import DataLoad, PriceBar
-from forecasts.services.csv_parsing import PRICE_FIELDS, BarRow, read_price_csv
+from forecasts.services.csv_parsing import BarRow, read_price_csv
+from forecasts.services.price_checks import NEIGHBOUR_MAX_GAP_DAYS, bars_checked, jump_check, overwrite_check
 from forecasts.services.yahoo import yahoo_daily_frame, yahoo_frame_rows
 
 logger = logging.getLogger(__name__)
@@ -29,30 +34,59 @@ BAR_VALUE_FIELDS = ["open", "high", "low", "close", "volume"]
 BATCH_SIZE = 500
 
 
-def prices_import_csv(*, symbol: str, path: Path) -> DataLoad:
+def prices_import_csv(
+    *,
+    symbol: str,
+    path: Path,
+    date_format: str | None = None,
+    overwrite: bool = False,
+    allow_jumps: bool = False,
+) -> DataLoad:
     """Import the daily bars of `symbol` from a CSV file of any supported shape (see csv_parsing).
+
+    `date_format` (dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd) says how to read the dates; by default it is detected,
+    and a file whose dates read both as dd/mm and as mm/dd is refused, asking for it. `overwrite` lets the file
+    change stored closes by more than the tolerance; `allow_jumps` lets a close move more than the daily limit
+    (see price_checks).
 
     Returns the succeeded DataLoad. Raises MarketDataError naming the file line at the first bad row; the
     bars are then untouched and the DataLoad is saved as FAILED with that message.
     """
     _check_symbol(symbol)
     path = Path(path)
-    load = DataLoad.objects.create(kind=DataLoad.Kind.IMPORT, symbol=symbol, target=str(path.absolute())[:500])
-    with _recorded(load):
-        parsed = read_price_csv(path, symbol=symbol)
-        bars, duplicates = _checked(parsed.rows, source=str(path), latest_allowed=new_york_today())
-        _store(load, bars=bars, skipped=parsed.skipped + duplicates, source=PriceBar.Source.CSV)
+    label = str(path)
+    with _database_busy(label):
+        load = DataLoad.objects.create(kind=DataLoad.Kind.IMPORT, symbol=symbol, target=str(path.absolute())[:500])
+        with _recorded(load), _database_busy(label):
+            parsed = read_price_csv(path, symbol=symbol, date_format=date_format)
+            bars, duplicates = bars_checked(parsed.rows, symbol=symbol, source=label, latest_allowed=new_york_today())
+            _store(
+                load,
+                bars=bars,
+                skipped=parsed.skipped + duplicates,
+                source=PriceBar.Source.CSV,
+                label=label,
+                overwrite=overwrite,
+                allow_jumps=allow_jumps,
+            )
     return load
 
 
-def prices_fetch(*, symbols: list[str] | None = None, since: dt.date | None = None) -> list[DataLoad]:
+def prices_fetch(
+    *,
+    symbols: list[str] | None = None,
+    since: dt.date | None = None,
+    overwrite: bool = False,
+    allow_jumps: bool = False,
+) -> list[DataLoad]:
     """Fetch recent daily bars from Yahoo for each symbol (default: settings.MARKET_SYMBOLS).
 
     Each symbol is fetched from `since`, or else from its last stored day minus settings.FETCH_OVERLAP_DAYS
     (Yahoo revises recent closes), or else from settings.FETCH_DEFAULT_START. Bars of a session that has not
     closed yet (before 17:30 New York on its day) are skipped. Every symbol is tried and gets its own DataLoad
     and transaction; if any failed, the error is raised after the others are done: MarketDataUnavailable when
-    a retry may help (Yahoo down or rate-limiting), MarketDataError otherwise.
+    a retry may help (Yahoo down or rate-limiting), MarketDataError otherwise. Yahoo's bars pass the same checks
+    as an import; `overwrite` and `allow_jumps` waive the history and neighbour checks as they do there.
     """
     symbols = list(settings.MARKET_SYMBOLS if symbols is None else symbols)
     for symbol in symbols:
@@ -65,7 +99,7 @@ def prices_fetch(*, symbols: list[str] | None = None, since: dt.date | None = No
     failures: list[MarketDataError] = []
     for symbol in symbols:
         try:
-            loads.append(_fetch_symbol(symbol, since=since, today=today))
+            loads.append(_fetch_symbol(symbol, since=since, today=today, overwrite=overwrite, allow_jumps=allow_jumps))
         except MarketDataError as exc:
             failures.append(exc)
     if failures:
@@ -90,21 +124,35 @@ def _check_symbol(symbol: str) -> None:
         raise MarketDataError(f"Unknown symbol {symbol!r}; the market data symbols are {allowed}.")
 
 
-def _fetch_symbol(symbol: str, *, since: dt.date | None, today: dt.date) -> DataLoad:
-    start = since or _incremental_start(symbol)
-    load = DataLoad.objects.create(
-        kind=DataLoad.Kind.FETCH, symbol=symbol, target=f"Yahoo {start.isoformat()} … {today.isoformat()}"
-    )
-    with _recorded(load):
-        frame = yahoo_daily_frame(symbol=symbol, start=start, end=today + dt.timedelta(days=1))
-        parsed = yahoo_frame_rows(frame, symbol=symbol)
-        closed_by = latest_closed_day(timezone.now())
-        complete = [row for row in parsed.rows if row.date <= closed_by]
-        if len(complete) < len(parsed.rows):
-            logger.info("%s: skipping %d bar(s) of a session not closed yet", symbol, len(parsed.rows) - len(complete))
-        bars, duplicates = _checked(complete, source=f"Yahoo {symbol}", latest_allowed=closed_by)
-        skipped = parsed.skipped + duplicates + len(parsed.rows) - len(complete)
-        _store(load, bars=bars, skipped=skipped, source=PriceBar.Source.YAHOO)
+def _fetch_symbol(
+    symbol: str, *, since: dt.date | None, today: dt.date, overwrite: bool, allow_jumps: bool
+) -> DataLoad:
+    label = f"Yahoo {symbol}"
+    with _database_busy(label):
+        start = since or _incremental_start(symbol)
+        load = DataLoad.objects.create(
+            kind=DataLoad.Kind.FETCH, symbol=symbol, target=f"Yahoo {start.isoformat()} … {today.isoformat()}"
+        )
+        with _recorded(load), _database_busy(label):
+            frame = yahoo_daily_frame(symbol=symbol, start=start, end=today + dt.timedelta(days=1))
+            parsed = yahoo_frame_rows(frame, symbol=symbol)
+            closed_by = latest_closed_day(timezone.now())
+            complete = [row for row in parsed.rows if row.date <= closed_by]
+            if len(complete) < len(parsed.rows):
+                logger.info(
+                    "%s: skipping %d bar(s) of a session not closed yet", symbol, len(parsed.rows) - len(complete)
+                )
+            bars, duplicates = bars_checked(complete, symbol=symbol, source=label, latest_allowed=closed_by)
+            skipped = parsed.skipped + duplicates + len(parsed.rows) - len(complete)
+            _store(
+                load,
+                bars=bars,
+                skipped=skipped,
+                source=PriceBar.Source.YAHOO,
+                label=label,
+                overwrite=overwrite,
+                allow_jumps=allow_jumps,
+            )
     return load
 
 
@@ -117,80 +165,81 @@ def _incremental_start(symbol: str) -> dt.date:
 
 @contextmanager
 def _recorded(load: DataLoad) -> Iterator[None]:
-    """Save the load as FAILED, with the reason, if the block raises; the exception still propagates."""
+    """Save the load as FAILED, with the reason, if the block raises; the exception still propagates.
+
+    If the database refuses even that (still locked by another writer), the failure is logged and the load's
+    row stays RUNNING: the original error is what the caller needs to see.
+    """
     try:
         yield
     except Exception as exc:
         load.status = DataLoad.Status.FAILED
         load.error = str(exc) if isinstance(exc, MarketDataError) else f"{type(exc).__name__}: {exc}"
         load.finished_at = timezone.now()
-        load.save(update_fields=["status", "error", "finished_at"])
         logger.warning("%s %s failed: %s", load.get_kind_display(), load.symbol, load.error)
+        try:
+            load.save(update_fields=["status", "error", "finished_at"])
+        except DatabaseError as save_error:
+            logger.error("Could not record data load #%s as failed: %s", load.pk, save_error)
         raise
 
 
-def _checked(rows: list[BarRow], *, source: str, latest_allowed: dt.date) -> tuple[list[BarRow], int]:
-    """The rows with valid values, one per date in date order, and how many identical duplicates were dropped.
+# SQLSTATEs of PostgreSQL's lock contention: serialization failure, deadlock, lock_timeout.
+LOCK_SQLSTATES = {"40001", "40P01", "55P03"}
 
-    Raises MarketDataError naming the row at the first problem; a date repeated with other values is one.
+
+@contextmanager
+def _database_busy(label: str) -> Iterator[None]:
+    """Turn "another writer holds the database" into MarketDataUnavailable that says so and to retry.
+
+    On SQLite, the loser of two concurrent loads waits out the lock timeout (20 s), then gets "database is locked";
+    on PostgreSQL a lock timeout or a deadlock. Either way nothing of this load was written.
     """
-    by_date: dict[dt.date, BarRow] = {}
-    duplicates = 0
-    for row in rows:
-        problem = _problem(row, latest_allowed=latest_allowed)
-        if problem:
-            raise MarketDataError(f"{source}, {row.where}: {problem}")
-        earlier = by_date.get(row.date)
-        if earlier is None:
-            by_date[row.date] = row
-        elif earlier.values() == row.values():
-            duplicates += 1
-        else:
-            raise MarketDataError(
-                f"{source}, {row.where}: {row.date.isoformat()} appears again with different values "
-                f"(first at {earlier.where})"
-            )
-    return sorted(by_date.values(), key=lambda row: row.date), duplicates
+    try:
+        yield
+    except OperationalError as exc:
+        sqlite_locked = "database is locked" in str(exc) or "database table is locked" in str(exc)
+        if not sqlite_locked and getattr(exc.__cause__, "sqlstate", None) not in LOCK_SQLSTATES:
+            raise
+        raise MarketDataUnavailable(
+            f"{label}: another import or write holds the database ({exc}); nothing was written; "
+            "try again when it has finished"
+        ) from exc
 
 
-def _problem(row: BarRow, *, latest_allowed: dt.date) -> str | None:
-    """What is wrong with the row's values, in words, or None."""
-    for field in PRICE_FIELDS:
-        value = getattr(row, field)
-        if value is None:
-            continue
-        if not math.isfinite(value):
-            return f"{field} is not a number ({value})"
-        if value < 0:
-            return f"{field} is negative ({value!r})"
-        if value == 0:
-            return f"{field} is zero"
-    if row.high is not None and row.low is not None and row.high < row.low:
-        return f"high {row.high!r} is below low {row.low!r}"
-    volume = row.volume
-    if volume is not None and not (math.isfinite(volume) and volume >= 0 and volume.is_integer()):
-        return f"volume {volume!r} is not a whole number of zero or more"
-    if row.date > latest_allowed:
-        return f"date {row.date.isoformat()} is in the future"
-    return None
-
-
-def _store(load: DataLoad, *, bars: list[BarRow], skipped: int, source: str) -> None:
-    """Insert new bars and update changed ones in one transaction, and finish the load with the counts."""
+def _store(
+    load: DataLoad,
+    *,
+    bars: list[BarRow],
+    skipped: int,
+    source: str,
+    label: str,
+    overwrite: bool,
+    allow_jumps: bool,
+) -> None:
+    """Check the bars against the stored ones, then insert new bars and update changed ones, all in one
+    transaction, and finish the load with the counts. `label` names the file or Yahoo in an error.
+    """
     inserted: list[PriceBar] = []
     updated: list[PriceBar] = []
     unchanged = 0
     now = timezone.now()
     try:
         with transaction.atomic():
-            existing = {}
+            existing: dict[dt.date, PriceBar] = {}
+            neighbours: dict[dt.date, float] = {}
             if bars:
-                existing = {
-                    bar.date: bar
-                    for bar in PriceBar.objects.select_for_update().filter(
-                        symbol=load.symbol, date__range=(bars[0].date, bars[-1].date)
-                    )
-                }
+                gap = dt.timedelta(days=NEIGHBOUR_MAX_GAP_DAYS)
+                for bar in PriceBar.objects.select_for_update().filter(
+                    symbol=load.symbol, date__range=(bars[0].date - gap, bars[-1].date + gap)
+                ):
+                    neighbours[bar.date] = bar.close
+                    if bars[0].date <= bar.date <= bars[-1].date:
+                        existing[bar.date] = bar
+            if not overwrite:
+                overwrite_check(bars=bars, stored=neighbours, source=label)
+            if not allow_jumps:
+                jump_check(bars=bars, stored=neighbours, symbol=load.symbol, source=label)
             for row in bars:
                 values = dict(zip(BAR_VALUE_FIELDS, row.values(), strict=True))
                 if values["volume"] is not None:

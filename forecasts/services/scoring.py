@@ -2,13 +2,16 @@
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from forecasts.exceptions import ForecastUnusable
 from forecasts.models import Forecast, PriceBar
+from forecasts.services.forecast_checks import actual_close_problem, forecast_values_problem
 
 logger = logging.getLogger(__name__)
 
@@ -16,10 +19,21 @@ SCORE_FIELDS = ["actual_close", "error", "abs_pct_error", "direction_hit", "insi
 
 
 def forecast_apply_actual(*, forecast: Forecast, actual_close: float) -> Forecast:
-    """Fill a forecast's score fields from the actual close (in memory; the caller saves)."""
+    """Fill a forecast's score fields from the actual close (in memory; the caller saves).
+
+    Raises ForecastUnusable, leaving the forecast untouched, when the close or a score would not be finite.
+    """
+    problem = actual_close_problem(actual_close)
+    if problem is None:
+        error = forecast.predicted_close - actual_close
+        abs_pct_error = abs(error) / actual_close * 100.0
+        scores = {"error": error, "abs_pct_error": abs_pct_error}
+        problem = next((f"{name} {value}" for name, value in scores.items() if not math.isfinite(value)), None)
+    if problem is not None:
+        raise ForecastUnusable(f"Cannot score {forecast}: {problem}; the score was not stored.")
     forecast.actual_close = actual_close
-    forecast.error = forecast.predicted_close - actual_close
-    forecast.abs_pct_error = abs(forecast.error) / actual_close * 100.0
+    forecast.error = error
+    forecast.abs_pct_error = abs_pct_error
     predicted_move = forecast.predicted_close - forecast.last_close
     actual_move = actual_close - forecast.last_close
     # A forecast of "no change" (the naive one) makes no directional call.
@@ -38,13 +52,17 @@ def forecasts_score() -> int:
             date__in=Forecast.objects.values("target_date"),
         ).values_list("date", "close")
     )
-    pending = [
-        forecast
-        for forecast in Forecast.objects.filter(target_date__in=list(closes))
-        if forecast.actual_close != closes[forecast.target_date]
-    ]
-    for forecast in pending:
-        forecast_apply_actual(forecast=forecast, actual_close=closes[forecast.target_date])
+    pending = []
+    for forecast in Forecast.objects.filter(target_date__in=list(closes)):
+        if forecast.actual_close == closes[forecast.target_date]:
+            continue
+        try:
+            forecast_apply_actual(forecast=forecast, actual_close=closes[forecast.target_date])
+        except ForecastUnusable as exc:
+            # One corrupt row (a bad close or forecast from before the checks) must not stop the others' scores.
+            logger.error("%s", exc)
+            continue
+        pending.append(forecast)
     with transaction.atomic():
         Forecast.objects.bulk_update(pending, SCORE_FIELDS, batch_size=500)
     if pending:
@@ -53,7 +71,11 @@ def forecasts_score() -> int:
 
 
 def forecast_backtest_store(*, model_version, rows: Iterable[dict]) -> int:
-    """Store a model version's test-window predictions as scored `backtest` forecasts. Idempotent."""
+    """Store a model version's test-window predictions as scored `backtest` forecasts. Idempotent.
+
+    All or nothing: a row with a non-finite value (or a price not above zero, or bands out of order) raises
+    ForecastUnusable naming its day, and no row is stored.
+    """
     existing = set(
         Forecast.objects.filter(model_version=model_version, kind=Forecast.Kind.BACKTEST).values_list(
             "target_date", flat=True
@@ -64,6 +86,13 @@ def forecast_backtest_store(*, model_version, rows: Iterable[dict]) -> int:
         target_date = _as_date(row["target_date"])
         if target_date in existing:
             continue
+        problem = forecast_values_problem(row)
+        if problem is None and row.get("actual_close") is not None:
+            problem = actual_close_problem(row["actual_close"])
+        if problem is not None:
+            raise ForecastUnusable(
+                f"{model_version}: backtest forecast of {target_date.isoformat()}: {problem}; nothing was stored."
+            )
         forecast = Forecast(
             model_version=model_version,
             kind=Forecast.Kind.BACKTEST,

@@ -105,7 +105,11 @@ def _yfinance_errors() -> Iterator[list[str]]:
 
 
 def yahoo_frame_rows(frame: pd.DataFrame, *, symbol: str) -> ParsedRows:
-    """The frame's bars as rows; a row without a close (Yahoo's NaN rows) is skipped and counted."""
+    """The frame's bars as rows; a row without a close (Yahoo's NaN rows) is skipped and counted.
+
+    The rows are not checked here: `prices` puts them through the same `price_checks` as a CSV's rows (plausible
+    prices, low <= open/close <= high, a storable volume, no jumps, no silent rewrite of stored closes).
+    """
     if frame is None or len(frame) == 0:
         return ParsedRows(rows=[], skipped=0)
     columns = _symbol_columns(frame, symbol=symbol)

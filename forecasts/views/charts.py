@@ -2,11 +2,13 @@
 
 `static/js/goldsite.js` draws a figure `{"data": [...], "layout": {...}}` handed over with `json_script`.
 The builders here are pure: they take sequences of rows and return the figure, so they are easy to test.
+Every number in a figure is finite or None: `json_script` would otherwise write `Infinity`, which is not JSON.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -35,8 +37,9 @@ def _x(days: Iterable[dt.date]) -> list[str]:
     return [day.isoformat() for day in days]
 
 
-def _y(values: Iterable[float]) -> list[float]:
-    return [round(float(value), 2) for value in values]
+def _y(values: Iterable[float]) -> list[float | None]:
+    """Values rounded to cents; a non-finite one (a corrupt row) is None, a gap in Plotly's line, never Infinity."""
+    return [round(value, 2) if math.isfinite(value := float(raw)) else None for raw in values]
 
 
 def _money_hover(label: str) -> str:

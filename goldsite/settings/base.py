@@ -120,6 +120,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
+    # JSON with non-finite numbers rendered as null (never a 500), and the browsable API.
+    "DEFAULT_RENDERER_CLASSES": [
+        "goldsite.api_renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "goldsite.api.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -180,6 +185,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 GOLD_SYMBOL = "GC=F"
 SPX_SYMBOL = "^GSPC"
 MARKET_SYMBOLS = [GOLD_SYMBOL, SPX_SYMBOL]
+# Plausible prices (open, high, low, close) per symbol, in its currency; a bar outside is refused at the door.
+MARKET_PRICE_BOUNDS = {GOLD_SYMBOL: (1.0, 100_000.0), SPX_SYMBOL: (1.0, 1_000_000.0)}
+# A load whose close moves more than this (percent) from the neighbouring bar is refused unless --allow-jumps.
+# The largest moves in ../shared/data are 5% (gold) and 12% (S&P 500); the S&P 500's worst day ever was -20.5%.
+PRICE_MAX_DAILY_MOVE_PCT = {
+    GOLD_SYMBOL: env.float("PRICE_MAX_DAILY_MOVE_GOLD_PCT", default=25.0),
+    SPX_SYMBOL: env.float("PRICE_MAX_DAILY_MOVE_SPX_PCT", default=25.0),
+}
+# A load that changes stored closes by more than this (percent) is refused unless --overwrite.
+PRICE_OVERWRITE_TOLERANCE_PCT = env.float("PRICE_OVERWRITE_TOLERANCE_PCT", default=0.5)
 FETCH_OVERLAP_DAYS = env.int("FETCH_OVERLAP_DAYS", default=5)
 FETCH_DEFAULT_START = env.str("FETCH_DEFAULT_START", default="2020-01-01")
 GOLDSITE_HISTORY_DIR = env.str("GOLDSITE_HISTORY_DIR", default="")

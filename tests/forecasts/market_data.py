@@ -6,6 +6,8 @@ import pandas as pd
 
 from forecasts.models import PriceBar
 
+# The header of Yahoo's history download, as in the seed files (../shared/data).
+SEED_HEADER = "Date,Close,High,Low,Open,Volume"
 # The column order yfinance 1.7's download returns with auto_adjust=False (sorted by field name).
 DOWNLOAD_FIELDS = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
 
@@ -69,3 +71,13 @@ def bars_snapshot() -> list[tuple]:
             "symbol", "date", "open", "high", "low", "close", "volume", "source", "created_at", "updated_at"
         )
     )
+
+
+def seed_file(*rows: str) -> str:
+    """A seed-shaped CSV whose rows are `date` or `date,close`; the other columns are made to fit the close."""
+    lines = [SEED_HEADER]
+    for row in rows:
+        date, _, close = row.partition(",")
+        close = float(close or 2000)
+        lines.append(f"{date},{close},{close + 10},{close - 10},{close},5")
+    return "\n".join(lines) + "\n"

@@ -25,10 +25,16 @@ class Command(BaseCommand):
             "--symbol", action="append", dest="symbols", help="GC=F or ^GSPC; repeat for both (default: both)"
         )
         parser.add_argument("--since", type=_iso_date, help="first day to fetch, YYYY-MM-DD")
+        parser.add_argument(
+            "--overwrite", action="store_true", help="let Yahoo change stored closes by more than the tolerance"
+        )
+        parser.add_argument("--allow-jumps", action="store_true", help="accept one-day moves beyond the daily limit")
 
-    def handle(self, *args, symbols: list[str] | None, since: dt.date | None, **options):
+    def handle(
+        self, *args, symbols: list[str] | None, since: dt.date | None, overwrite: bool, allow_jumps: bool, **options
+    ):
         try:
-            loads = prices_fetch(symbols=symbols, since=since)
+            loads = prices_fetch(symbols=symbols, since=since, overwrite=overwrite, allow_jumps=allow_jumps)
         except MarketDataError as exc:
             raise CommandError(str(exc)) from exc
         for load in loads:

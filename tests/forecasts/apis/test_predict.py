@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import pytest
 from celery.exceptions import TimeoutError as CeleryTimeoutError
@@ -86,6 +87,20 @@ def test_without_prices_it_says_to_load_them(api, champion):
     response = api.post(URL, {"predict_tomorrow": True}, format="json")
     assert response.status_code == 503
     assert "import or fetch prices" in response.json()["detail"]
+
+
+def test_a_non_finite_forecast_is_refused_with_a_503_and_nothing_stored(api, champion, closes, monkeypatch):
+    honest = forecasters.FakeForecaster.forecast
+    monkeypatch.setattr(
+        forecasters.FakeForecaster, "forecast", lambda self, closes: replace(honest(self, closes), upper_80=math.inf)
+    )
+
+    response = api.post(URL, {"predict_tomorrow": True}, format="json")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "forecast_unusable"
+    assert "nothing was stored" in response.json()["detail"]
+    assert not Forecast.objects.exists()
 
 
 class FakeAsyncResult:

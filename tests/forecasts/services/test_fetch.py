@@ -6,6 +6,7 @@ HTTP call (`Ticker.history`) replaced, to pin what download does with a failing 
 """
 
 import datetime as dt
+import re
 
 import curl_cffi.requests.exceptions
 import pandas as pd
@@ -13,6 +14,7 @@ import pytest
 import requests
 import yfinance
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError
 
 from forecasts.calendar import new_york_today
@@ -206,6 +208,38 @@ class TestFailures:
         yahoo.answer("GC=F", download_frame("GC=F", bad))
 
         with pytest.raises(MarketDataError, match=r"Yahoo GC=F, bar 2025-09-24: high 3700\.0 is below low 3732\.1"):
+            prices_fetch(symbols=["GC=F"], since=dt.date(2025, 9, 22))
+
+        assert bars_snapshot() == seeded
+        assert DataLoad.objects.get().status == DataLoad.Status.FAILED
+
+    @pytest.mark.parametrize(
+        ("values", "reason"),
+        [
+            ((3769.8, 3772.5, 3732.1, 1e308, 588.0), "close 1e+308 is outside the plausible range for GC=F"),
+            ((3769.8, 3772.5, 3732.1, 3732.1, 1e308), "volume 1e+308 is too large"),
+            ((3769.8, 3772.5, 3732.1, 3790.0, 588.0), "close 3790.0 is above high 3772.5"),
+            ((3700.0, 3772.5, 3732.1, 3740.0, 588.0), "open 3700.0 is below low 3732.1"),
+        ],
+        ids=["absurd close", "absurd volume", "close above high", "open below low"],
+    )
+    def test_an_implausible_bar_fails_the_whole_batch_naming_it(self, yahoo, seeded, values, reason):
+        yahoo.answer("GC=F", download_frame("GC=F", {**GOLD_WEEK, "2025-09-24": values}))
+
+        with pytest.raises(MarketDataError, match=rf"Yahoo GC=F, bar 2025-09-24: {re.escape(reason)}"):
+            prices_fetch(symbols=["GC=F"], since=dt.date(2025, 9, 22))
+
+        assert bars_snapshot() == seeded
+        assert DataLoad.objects.get().status == DataLoad.Status.FAILED
+
+    def test_a_database_held_by_an_import_is_retryable_and_changes_nothing(self, yahoo, seeded, monkeypatch):
+        def locked(*args, **kwargs):
+            raise OperationalError("database is locked")
+
+        monkeypatch.setattr(PriceBar.objects, "bulk_create", locked)
+        yahoo.answer("GC=F", download_frame("GC=F", GOLD_WEEK))
+
+        with pytest.raises(MarketDataUnavailable, match="Yahoo GC=F: another import or write holds the database"):
             prices_fetch(symbols=["GC=F"], since=dt.date(2025, 9, 22))
 
         assert bars_snapshot() == seeded

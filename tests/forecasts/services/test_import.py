@@ -6,17 +6,16 @@ import shutil
 import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 
 from forecasts.calendar import new_york_today
-from forecasts.exceptions import MarketDataError
+from forecasts.exceptions import MarketDataError, MarketDataUnavailable
 from forecasts.models import DataLoad, PriceBar
 from forecasts.services.prices import data_load_summary, prices_import_csv
 from tests.factories import PriceBarFactory
-from tests.forecasts.market_data import bars_snapshot, download_frame
+from tests.forecasts.market_data import SEED_HEADER, bars_snapshot, download_frame, seed_file
 
 pytestmark = pytest.mark.django_db
-
-SEED_HEADER = "Date,Close,High,Low,Open,Volume"
 
 
 def bar(symbol: str, day: str) -> PriceBar:
@@ -183,27 +182,9 @@ class TestShapes:
         stored = bar("^GSPC", "2025-01-02")
         assert (stored.open, stored.high, stored.low, stored.close, stored.volume) == (None, None, None, 5868.55, None)
 
-    def test_seed_shape_dates_are_day_first(self, write_csv):
-        path = write_csv(
-            "gc.csv", f"{SEED_HEADER}\n02/01/2025,2000,2010,1990,1995,5\n03/01/2025,2001,2011,1991,1996,6\n"
-        )
-
-        prices_import_csv(symbol="GC=F", path=path)
-
-        assert list(PriceBar.objects.values_list("date", flat=True)) == [dt.date(2025, 1, 2), dt.date(2025, 1, 3)]
-
-    def test_month_first_dates_are_detected_when_day_first_cannot_fit(self, write_csv):
-        path = write_csv(
-            "gc.csv", f"{SEED_HEADER}\n12/30/2024,2000,2010,1990,1995,5\n12/31/2024,2001,2011,1991,1996,6\n"
-        )
-
-        prices_import_csv(symbol="GC=F", path=path)
-
-        assert list(PriceBar.objects.values_list("date", flat=True)) == [dt.date(2024, 12, 30), dt.date(2024, 12, 31)]
-
     def test_identical_duplicate_rows_are_fine(self, write_csv):
         path = write_csv(
-            "gc.csv", f"{SEED_HEADER}\n02/01/2025,2000,2010,1990,1995,5\n02/01/2025,2000,2010,1990,1995,5\n"
+            "gc.csv", f"{SEED_HEADER}\n13/01/2025,2000,2010,1990,1995,5\n13/01/2025,2000,2010,1990,1995,5\n"
         )
 
         load = prices_import_csv(symbol="GC=F", path=path)
@@ -212,13 +193,106 @@ class TestShapes:
 
     def test_windows_line_endings_and_a_byte_order_mark(self, tmp_path):
         path = tmp_path / "gc.csv"
-        path.write_bytes(f"\ufeff{SEED_HEADER}\r\n02/01/2025,2000,2010,1990,1995,5\r\n".encode())
+        path.write_bytes(f"\ufeff{SEED_HEADER}\r\n13/01/2025,2000,2010,1990,1995,5\r\n".encode())
 
         assert prices_import_csv(symbol="GC=F", path=path).rows_inserted == 1
 
 
+class TestDateFormats:
+    """Slash dates are read one way for the whole file; when both ways fit every row, the user says which."""
+
+    def test_day_first_dates_are_detected_when_month_first_cannot_fit(self, write_csv):
+        path = write_csv("gc.csv", seed_file("12/01/2025", "13/01/2025"))
+
+        prices_import_csv(symbol="GC=F", path=path)
+
+        assert list(PriceBar.objects.values_list("date", flat=True)) == [dt.date(2025, 1, 12), dt.date(2025, 1, 13)]
+
+    def test_month_first_dates_are_detected_when_day_first_cannot_fit(self, write_csv):
+        path = write_csv("gc.csv", seed_file("12/30/2024", "12/31/2024"))
+
+        prices_import_csv(symbol="GC=F", path=path)
+
+        assert list(PriceBar.objects.values_list("date", flat=True)) == [dt.date(2024, 12, 30), dt.date(2024, 12, 31)]
+
+    def test_dates_that_read_both_ways_are_refused_naming_the_format_to_pass(self, write_csv):
+        """Issue 10: a US-style 10/01/2025 was read day-first and overwrote real January and February bars."""
+        PriceBarFactory(symbol="GC=F", date=dt.date(2025, 1, 10), close=2000.0)
+        before = bars_snapshot()
+        path = write_csv("us.csv", seed_file("10/01/2025,2650", "10/02/2025,2660", "10/03/2025,2655"))
+
+        with pytest.raises(MarketDataError) as raised:
+            prices_import_csv(symbol="GC=F", path=path)
+
+        assert str(raised.value) == (
+            f"{path}, line 2: the dates read both as dd/mm/yyyy and as mm/dd/yyyy (no day is above 12); "
+            "pass --date-format dd/mm/yyyy or --date-format mm/dd/yyyy"
+        )
+        assert bars_snapshot() == before
+        assert DataLoad.objects.get().status == DataLoad.Status.FAILED
+
+    @pytest.mark.parametrize(
+        ("date_format", "expected"),
+        [
+            ("mm/dd/yyyy", [dt.date(2025, 10, 1), dt.date(2025, 10, 2)]),
+            ("dd/mm/yyyy", [dt.date(2025, 1, 10), dt.date(2025, 2, 10)]),
+        ],
+    )
+    def test_the_date_format_option_says_how_to_read_them(self, write_csv, date_format, expected):
+        path = write_csv("gc.csv", seed_file("10/01/2025", "10/02/2025"))
+
+        prices_import_csv(symbol="GC=F", path=path, date_format=date_format)
+
+        assert list(PriceBar.objects.values_list("date", flat=True)) == expected
+
+    def test_a_given_format_is_enforced_on_every_row(self, write_csv):
+        path = write_csv("gc.csv", seed_file("10/01/2025", "13/01/2025"))
+
+        with pytest.raises(MarketDataError, match=r"line 3: unparseable date '13/01/2025' \(expected mm/dd/yyyy\)"):
+            prices_import_csv(symbol="GC=F", path=path, date_format="mm/dd/yyyy")
+
+    def test_an_unknown_date_format_is_refused(self, write_csv):
+        path = write_csv("gc.csv", seed_file("13/01/2025"))
+
+        with pytest.raises(
+            MarketDataError, match=r"Unknown date format 'd/m/y'; use dd/mm/yyyy, mm/dd/yyyy or yyyy-mm-dd"
+        ):
+            prices_import_csv(symbol="GC=F", path=path, date_format="d/m/y")
+
+    def test_a_file_mixing_day_first_and_iso_dates_is_refused_at_the_first_iso_line(self, write_csv):
+        path = write_csv("mixed.csv", seed_file("13/01/2025", "14/01/2025", "2025-01-15", "16/01/2025"))
+
+        with pytest.raises(MarketDataError) as raised:
+            prices_import_csv(symbol="GC=F", path=path)
+
+        assert str(raised.value) == (
+            f"{path}, line 4: date '2025-01-15' is not dd/mm/yyyy like the file's first date (line 2); "
+            "a file must use one date format"
+        )
+        assert not PriceBar.objects.exists()
+
+    def test_a_file_mixing_iso_and_slash_dates_is_refused_at_the_first_slash_line(self, write_csv):
+        path = write_csv("mixed.csv", seed_file("2025-01-13", "14/01/2025"))
+
+        with pytest.raises(MarketDataError, match=r"line 3: date '14/01/2025' is not yyyy-mm-dd like the file's first"):
+            prices_import_csv(symbol="GC=F", path=path)
+
+    def test_a_file_mixing_day_first_and_month_first_dates_is_refused_at_the_line_that_breaks(self, write_csv):
+        path = write_csv("mixed.csv", seed_file("13/01/2025", "14/01/2025", "01/15/2025"))
+
+        with pytest.raises(MarketDataError) as raised:
+            prices_import_csv(symbol="GC=F", path=path)
+
+        assert str(raised.value) == (
+            f"{path}, line 4: date '01/15/2025' reads only as mm/dd/yyyy, but line 2's '13/01/2025' reads only as "
+            "dd/mm/yyyy: the file mixes day-first and month-first dates"
+        )
+
+
 FUTURE = (new_york_today() + dt.timedelta(days=3)).strftime("%d/%m/%Y")
-GOOD_ROWS = "02/01/2025,2000,2010,1990,1995,5\n03/01/2025,2001,2011,1991,1996,6\n"
+# Day-first dates with a day above 12, so that the file reads only one way.
+GOOD_ROWS = "13/01/2025,2000,2010,1990,1995,5\n14/01/2025,2001,2011,1991,1996,6\n"
+BIG_FIELD = "9" * 200_000  # past csv's field size limit (128 KiB)
 
 BAD_FILES = {
     "unparseable date": (
@@ -227,30 +301,87 @@ BAD_FILES = {
         "unparseable date '6 Jan 2025'",
     ),
     "impossible date": (f"{SEED_HEADER}\n{GOOD_ROWS}31/02/2025,2002,2012,1992,1997,7\n", 4, "unparseable date"),
-    "negative close": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,-2002,2012,1992,1997,7\n", 4, "close is negative"),
-    "zero close": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,0,2012,1992,1997,7\n", 4, "close is zero"),
-    "zero open": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,2012,1992,0,7\n", 4, "open is zero"),
-    "NaN close": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,NaN,2012,1992,1997,7\n", 4, "close is not a number"),
+    "negative close": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,-2002,2012,1992,1997,7\n", 4, "close is negative"),
+    "zero close": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,0,2012,1992,1997,7\n", 4, "close is zero"),
+    "zero open": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,0,7\n", 4, "open is zero"),
+    "NaN close": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,NaN,2012,1992,1997,7\n", 4, "close is not a number"),
     "non-numeric high": (
-        f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,n/a,1992,1997,7\n",
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,n/a,1992,1997,7\n",
         4,
         "high 'n/a' is not a number",
     ),
-    "high below low": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,1980,1992,1997,7\n", 4, "high 1980.0 is below low"),
-    "negative volume": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,2012,1992,1997,-7\n", 4, "volume -7.0"),
+    "high below low": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,1980,1992,1997,7\n", 4, "high 1980.0 is below low"),
+    "negative volume": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,-7\n", 4, "volume -7.0"),
     "future date": (f"{SEED_HEADER}\n{GOOD_ROWS}{FUTURE},2002,2012,1992,1997,7\n", 4, "is in the future"),
     "conflicting duplicate": (
-        f"{SEED_HEADER}\n{GOOD_ROWS}02/01/2025,2000.5,2010,1990,1995,5\n",
+        f"{SEED_HEADER}\n{GOOD_ROWS}13/01/2025,2000.5,2010,1990,1995,5\n",
         4,
-        "2025-01-02 appears again with different values (first at line 2)",
+        "2025-01-13 appears again with different values (first at line 2)",
     ),
-    "close missing": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,,2012,1992,1997,7\n", 4, "the close is missing"),
-    "short line": (f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,2002,2012\n", 4, "3 fields, but the header has 6"),
+    "close missing": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,,2012,1992,1997,7\n", 4, "the close is missing"),
+    "short line": (f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012\n", 4, "3 fields, but the header has 6"),
     "garbage header": ("when,what,why\n2025-01-02,1,2\n", 1, "unrecognised header"),
     "header without close": ("Date,Open,High\n2025-01-02,1,2\n", 1, "it has no close column"),
     "empty file": ("", 1, "the file is empty"),
     "header only": (f"{SEED_HEADER}\n", 1, "not followed by any data rows"),
     "truncated yfinance export": ("Price,Close\nTicker,GC=F\n", 3, "expected yfinance's third header line"),
+    # Plausibility (issue 10): physical sense per bar.
+    "absurd close 1e308": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,1e308,2012,1992,1997,7\n",
+        4,
+        "close 1e+308 is outside the plausible range for GC=F (1 to 100,000)",
+    ),
+    "absurd close 1e-300": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,1e-300,2012,1992,1997,7\n",
+        4,
+        "close 1e-300 is outside the plausible range for GC=F",
+    ),
+    "infinite close": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,inf,2012,1992,1997,7\n",
+        4,
+        "close is not a number (inf)",
+    ),
+    "absurd high": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,250000,1992,1997,7\n",
+        4,
+        "high 250000.0 is outside the plausible range for GC=F",
+    ),
+    "close above high": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2020,2012,1992,1997,7\n",
+        4,
+        "close 2020.0 is above high 2012.0",
+    ),
+    "close below low": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,1980,2012,1992,1997,7\n",
+        4,
+        "close 1980.0 is below low 1992.0",
+    ),
+    "open below low": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1980,7\n",
+        4,
+        "open 1980.0 is below low 1992.0",
+    ),
+    "volume 1e308": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,1e308\n",
+        4,
+        "volume 1e+308 is too large",
+    ),
+    "volume 2e19": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,2e19\n",
+        4,
+        "volume 2e+19 is too large",
+    ),
+    "infinite volume": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,inf\n",
+        4,
+        "volume inf is not a whole number",
+    ),
+    "year 0001": (f"{SEED_HEADER}\n0001-01-15,2002,2012,1992,1997,7\n", 2, "date 0001-01-15 is before 1900"),
+    "field over 128 KB": (
+        f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,2002,2012,1992,1997,{BIG_FIELD}\n",
+        4,
+        "a field is longer than",
+    ),
 }
 
 
@@ -260,7 +391,7 @@ class TestBadFiles:
     @pytest.fixture
     def seeded(self):
         # A bar the bad file would update, and one it does not touch.
-        PriceBarFactory(symbol="GC=F", date=dt.date(2025, 1, 2), close=1900.0)
+        PriceBarFactory(symbol="GC=F", date=dt.date(2025, 1, 13), close=1999.0)
         PriceBarFactory(symbol="GC=F", date=dt.date(2024, 12, 31), close=1850.0)
         return bars_snapshot()
 
@@ -279,6 +410,26 @@ class TestBadFiles:
         assert (load.kind, load.status, load.error) == (DataLoad.Kind.IMPORT, DataLoad.Status.FAILED, message)
         assert load.finished_at is not None
         assert (load.rows_inserted, load.rows_updated, load.first_date) == (0, 0, None)
+
+    def test_a_database_held_by_another_import_is_named_and_retryable(self, write_csv, seeded, monkeypatch):
+        """On SQLite the loser of two big imports waits out the lock timeout, then its write fails."""
+
+        def locked(*args, **kwargs):
+            raise OperationalError("database is locked")
+
+        monkeypatch.setattr(PriceBar.objects, "bulk_create", locked)
+        path = write_csv("gc.csv", f"{SEED_HEADER}\n{GOOD_ROWS}")
+
+        with pytest.raises(MarketDataUnavailable) as raised:
+            prices_import_csv(symbol="GC=F", path=path)
+
+        assert str(raised.value) == (
+            f"{path}: another import or write holds the database (database is locked); nothing was written; "
+            "try again when it has finished"
+        )
+        assert bars_snapshot() == seeded
+        load = DataLoad.objects.get()
+        assert (load.status, load.error) == (DataLoad.Status.FAILED, str(raised.value))
 
     def test_missing_file(self, tmp_path):
         with pytest.raises(MarketDataError, match="no such file"):
@@ -305,15 +456,37 @@ class TestImportPricesCommand:
         call_command("import_prices", "GC=F", str(path))
 
         assert (
-            capsys.readouterr().out == "GC=F: 2 inserted, 0 updated, 0 unchanged, 0 skipped (2025-01-02 … 2025-01-03)\n"
+            capsys.readouterr().out == "GC=F: 2 inserted, 0 updated, 0 unchanged, 0 skipped (2025-01-13 … 2025-01-14)\n"
         )
 
     def test_a_bad_row_is_a_command_error_naming_the_line(self, write_csv):
-        path = write_csv("bad.csv", f"{SEED_HEADER}\n{GOOD_ROWS}06/01/2025,-2002,2012,1992,1997,7\n")
+        path = write_csv("bad.csv", f"{SEED_HEADER}\n{GOOD_ROWS}15/01/2025,-2002,2012,1992,1997,7\n")
 
         with pytest.raises(CommandError, match=r"bad\.csv, line 4: close is negative \(-2002\.0\)"):
             call_command("import_prices", "GC=F", str(path))
         assert not PriceBar.objects.exists()
+
+    def test_an_ambiguous_file_exits_non_zero_naming_the_format_to_pass(self, write_csv):
+        path = write_csv("us.csv", seed_file("10/01/2025", "10/02/2025"))
+
+        with pytest.raises(CommandError, match=r"us\.csv, line 2: .*pass --date-format dd/mm/yyyy") as raised:
+            call_command("import_prices", "GC=F", str(path))
+
+        assert raised.value.returncode == 1
+        assert not PriceBar.objects.exists()
+
+    def test_date_format_option(self, write_csv, capsys):
+        path = write_csv("us.csv", seed_file("10/01/2025", "10/02/2025"))
+
+        call_command("import_prices", "GC=F", str(path), "--date-format", "mm/dd/yyyy")
+
+        assert "(2025-10-01 … 2025-10-02)" in capsys.readouterr().out
+
+    def test_an_unknown_date_format_is_a_usage_error(self, write_csv):
+        path = write_csv("gc.csv", seed_file("13/01/2025"))
+
+        with pytest.raises(CommandError, match="invalid choice: 'dd.mm.yyyy'"):
+            call_command("import_prices", "GC=F", str(path), "--date-format", "dd.mm.yyyy")
 
     def test_an_unknown_symbol_is_a_command_error(self, write_csv):
         path = write_csv("gc.csv", f"{SEED_HEADER}\n{GOOD_ROWS}")

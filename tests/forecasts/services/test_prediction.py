@@ -2,12 +2,13 @@
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from forecasts.exceptions import ForecastError, ForecastNotReady
-from forecasts.models import Forecast
+from forecasts.models import Forecast, PriceBar
 from forecasts.services import prediction
 from tests.factories import ForecastFactory, ModelVersionFactory
 from tests.forecasts import forecasters
@@ -156,6 +157,34 @@ def test_too_short_a_history_is_refused_with_the_numbers(champion, monkeypatch):
 
     with pytest.raises(ForecastError, match="needs 30 days .* the database has 8"):
         prediction.forecast_next_day()
+    assert not Forecast.objects.exists()
+
+
+def test_an_absurd_stored_close_gives_an_infinite_band_which_is_refused_and_nothing_stored(champion):
+    """Issue 10, finding 1: an absurd close (imported before the plausibility checks) made an `inf` bound."""
+    days = trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24))
+    store_closes(days)
+    PriceBar.objects.filter(symbol="GC=F", date=days[-1]).update(close=1.75e308)
+
+    with pytest.raises(ForecastError, match=r"upper_80 inf for 2025-09-25; nothing was stored") as raised:
+        prediction.forecast_next_day()
+
+    assert "1.75e+308" in str(raised.value)  # the close it read, to find the bad bar
+    assert not Forecast.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["predicted_return", "predicted_close", "lower_80", "upper_95", "last_close"])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_forecaster_answering_a_non_finite_number_stores_nothing(champion, monkeypatch, field, value):
+    store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
+    honest = forecasters.FakeForecaster.forecast
+    monkeypatch.setattr(
+        forecasters.FakeForecaster, "forecast", lambda self, closes: replace(honest(self, closes), **{field: value})
+    )
+
+    with pytest.raises(ForecastError, match=rf"{field} {value} for 2025-09-25; nothing was stored"):
+        prediction.forecast_next_day()
+
     assert not Forecast.objects.exists()
 
 

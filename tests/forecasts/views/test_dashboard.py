@@ -212,6 +212,34 @@ def test_without_forecasts_the_figure_is_just_the_close_with_readable_tooltips()
     assert figure["layout"]["yaxis"]["tickprefix"] == "$"
 
 
+def test_a_non_finite_value_is_a_gap_in_the_chart_never_infinity_or_nan():
+    d1, d2 = dt.date(2025, 9, 22), dt.date(2025, 9, 23)
+    figure = forecast_figure(
+        closes=[(d1, 3712.0), (d2, float("nan"))],
+        forecasts=[_row(d1, kind="live", predicted=float("inf"), low=3600.0, high=float("inf"))],
+    )
+
+    assert trace(figure, "Actual close")["y"] == [3712.0, None]  # Plotly draws null as a gap
+    assert trace(figure, "Forecast (live)")["y"] == [None]
+    assert trace(figure, "80% range")["y"] == [None]
+    assert trace(figure, "80% range (low)")["y"] == [3600.0]
+    json.dumps(figure, allow_nan=False)
+
+
+@pytest.mark.django_db
+def test_the_page_carries_no_infinity_from_a_corrupt_forecast(signed_in, trained):
+    champion, _ = trained
+    ForecastFactory(
+        model_version=champion, target_date=dt.date(2025, 9, 25), upper_80=float("inf"), upper_95=float("inf")
+    )
+
+    content = signed_in.get(reverse("dashboard")).content.decode()
+
+    figure = chart_json(content)
+    assert "Infinity" not in content
+    assert None in trace(figure, "80% range")["y"]
+
+
 @pytest.mark.django_db
 def test_the_range_picks_how_much_history_the_chart_shows(trained):
     champion, _ = trained
