@@ -11,7 +11,9 @@
 #
 # Settings are always goldsite.settings.production. Without SECRET_KEY the container runs in standalone mode
 # (one container, SQLite, eager Celery, MLflow under var/): a key is generated once into var/secret_key and
-# ALLOWED_HOSTS / HTTPS settings default to values that work over plain HTTP. See .env.example.
+# ALLOWED_HOSTS / HTTPS settings default to values that work over plain HTTP. Without CACHE_URL the cache is a
+# folder, var/cache, so the API throttle's counters are shared by every gunicorn worker (process memory would
+# give each worker its own). See .env.example.
 set -euo pipefail
 
 APP_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -43,6 +45,8 @@ standalone_defaults() {
 configure() {
     cd "$APP_DIR"
     export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-goldsite.settings.production}"
+    # The API throttle counts in the cache: one shared by all gunicorn workers (compose sets Redis).
+    export CACHE_URL="${CACHE_URL:-filecache://$APP_DIR/var/cache}"
     if [[ -z "${SECRET_KEY:-}" ]]; then
         standalone_defaults
     fi

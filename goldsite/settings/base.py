@@ -107,8 +107,13 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address a lockout counts is the client's by the API throttle's rule (REMOTE_ADDR unless API_NUM_PROXIES > 0).
+AXES_CLIENT_IP_CALLABLE = "goldsite.api.client_ip"
 
 # --- Cache ----------------------------------------------------------------------------------------
+# The API throttle's counters and the latest-forecast answer live here. The embedded default (one runserver
+# process) keeps them in process memory; every multi-process server points CACHE_URL at a shared cache (compose:
+# its Redis, db 1; the standalone container: a folder under var/) so all gunicorn workers count together.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://goldsite")}
 
 # --- Django REST framework -------------------------------------------------------------------------
@@ -130,6 +135,9 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="100000/hour"),
     },
     "EXCEPTION_HANDLER": "goldsite.api.exception_handler",
+    # Reverse proxies in front of gunicorn that append the client's address to X-Forwarded-For. 0 (the default):
+    # clients are told apart by the peer address alone and X-Forwarded-For is ignored, so it cannot be forged.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
 # Seconds GET /api/forecasts/latest/ is served from the cache (0: never cached).
 API_LATEST_CACHE_SECONDS = env.int("API_LATEST_CACHE_SECONDS", default=5)

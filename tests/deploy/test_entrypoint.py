@@ -15,7 +15,7 @@ ENTRYPOINT = str(ROOT / "docker" / "entrypoint.sh")
 SHOW_ENV = (
     "import json, os; print(json.dumps({k: os.environ.get(k) for k in ("
     "'SECRET_KEY', 'ALLOWED_HOSTS', 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE',"
-    "'SECURE_HSTS_SECONDS', 'USE_X_FORWARDED_PROTO', 'DJANGO_SETTINGS_MODULE')}))"
+    "'SECURE_HSTS_SECONDS', 'USE_X_FORWARDED_PROTO', 'DJANGO_SETTINGS_MODULE', 'CACHE_URL')}))"
 )
 
 
@@ -58,6 +58,15 @@ def test_standalone_mode_defaults_to_plain_http_and_any_host_and_warns(clean_env
     assert values["ALLOWED_HOSTS"] == "*"
     assert values["SECURE_SSL_REDIRECT"] == values["SESSION_COOKIE_SECURE"] == values["CSRF_COOKIE_SECURE"] == "false"
     assert values["SECURE_HSTS_SECONDS"] == "0"
+
+
+@pytest.mark.parametrize("secret_key", ["", "k" * 50], ids=["standalone", "with-secret-key"])
+def test_the_container_shares_its_cache_between_gunicorn_workers(clean_env, key_file, secret_key):
+    """Throttle counters live in the cache: without CACHE_URL, every process of the container uses a folder in var/."""
+    env = clean_env(GOLDSITE_SECRET_KEY_FILE=str(key_file), **({"SECRET_KEY": secret_key} if secret_key else {}))
+
+    assert _environment(env)["CACHE_URL"] == f"filecache://{ROOT / 'var' / 'cache'}"
+    assert _environment({**env, "CACHE_URL": "redis://redis:6379/1"})["CACHE_URL"] == "redis://redis:6379/1"
 
 
 def test_standalone_mode_keeps_what_is_set(clean_env, key_file):
