@@ -14,3 +14,9 @@ urlpatterns = [
     path("", include("forecasts.urls")),
     path("", include("training.urls")),
 ]
+
+# JSON errors under /api/, Django's HTML pages elsewhere (goldsite/error_views.py).
+handler400 = "goldsite.error_views.bad_request"
+handler403 = "goldsite.error_views.permission_denied"
+handler404 = "goldsite.error_views.page_not_found"
+handler500 = "goldsite.error_views.server_error"

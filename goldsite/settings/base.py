@@ -107,6 +107,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# JSON (429, {"detail", "code"}) on /api/auth/token/, the template above on the sign-in page.
+AXES_LOCKOUT_CALLABLE = "goldsite.error_views.lockout"
 # The address a lockout counts is the client's by the API throttle's rule (REMOTE_ADDR unless API_NUM_PROXIES > 0).
 AXES_CLIENT_IP_CALLABLE = "goldsite.api.client_ip"
 
