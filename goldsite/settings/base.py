@@ -142,6 +142,9 @@ REST_FRAMEWORK = {
     # clients are told apart by the peer address alone and X-Forwarded-For is ignored, so it cannot be forged.
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
+# A forecast (and /health/'s data) is stale when its data is more than this many trading days behind the last
+# completed session; the API says so (`stale`, `data_age_days`) and /health/ reports "degraded".
+FORECAST_STALE_AFTER_DAYS = env.int("FORECAST_STALE_AFTER_DAYS", default=3)
 # Seconds GET /api/forecasts/latest/ is served from the cache (0: never cached).
 API_LATEST_CACHE_SECONDS = env.int("API_LATEST_CACHE_SECONDS", default=5)
 
