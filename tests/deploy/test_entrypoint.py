@@ -203,6 +203,8 @@ def test_web_migrates_creates_the_superuser_and_serves_a_healthy_site(clean_env,
         count = "from django.contrib.auth.models import User; print(User.objects.filter(is_superuser=True).count())"
         users = _run(env, "manage", "shell", "-c", count)
         assert users.stdout.strip().splitlines()[-1] == "1", users.stdout + users.stderr
+        # The server log never holds the account's password.
+        assert "a-long-test-password" not in log.read_text() + again.stdout + again.stderr
     finally:
         server.terminate()
         server.wait(timeout=30)
