@@ -1,4 +1,4 @@
-"""Project middleware: htmx-aware sign-in redirects."""
+"""Project middleware: htmx-aware sign-in redirects and the Content-Security-Policy header."""
 
 from urllib.parse import urlsplit
 
@@ -41,3 +41,22 @@ def _is_login_redirect(response: HttpResponse) -> bool:
         return False
     login_path = urlsplit(resolve_url(settings.LOGIN_URL)).path
     return urlsplit(response.get("Location", "")).path == login_path
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send settings.CONTENT_SECURITY_POLICY ({directive: [sources]}) on every response; nothing when it is empty.
+
+    A response that set its own policy keeps it. (Django 6 has this built in; on 5.2 it is these few lines.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = "; ".join(
+                " ".join([directive, *sources]) for directive, sources in policy.items()
+            )
+        return response

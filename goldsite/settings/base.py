@@ -30,6 +30,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "goldsite.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +98,32 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# --- Content-Security-Policy (goldsite.middleware.ContentSecurityPolicyMiddleware) ---------------------------
+# Every script and style comes from this site's static files: htmx from django-htmx ({% htmx_script %}), Plotly
+# from the plotly package (goldsite/staticfiles.py), Swagger UI from drf-spectacular-sidecar, and static/js,
+# static/css; no template has inline script or style (a test checks). Plotly itself adds <style> elements: empty
+# ones that it fills through the CSSOM (allowed: the hash of ""), and one fixed block of map CSS (its hash, checked
+# against the installed bundle by tests/test_middleware.py). img-src allows data: for the inline SVG favicon and
+# Swagger UI's icons. Sent by production and the test settings (the browser test runs under it); off with DEBUG,
+# whose error pages are inline HTML, CSS and JavaScript.
+PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # "": plotly.js-style-* rules, inserted via CSSOM
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # plotly.js 4.1.1's bundled maplibre-gl CSS
+]
+CSP_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", *PLOTLY_STYLE_HASHES],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY = {} if DEBUG else CSP_POLICY
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"

@@ -26,6 +26,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = CSP_POLICY  # noqa: F405 - always, whatever DEBUG says
 
 # Any client can send X-Forwarded-Proto and X-Forwarded-Host: they are trusted only from reverse proxies that set
 # them, so trusting one needs API_NUM_PROXIES (the proxies in front, as for the throttle's client address) > 0.

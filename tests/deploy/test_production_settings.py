@@ -125,3 +125,18 @@ def test_by_default_no_forwarded_header_is_trusted(clean_env):
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [None, False, 0]
+
+
+def test_production_sends_the_content_security_policy(clean_env):
+    code = (
+        "from django.test import Client; from goldsite.settings.base import CSP_POLICY;"
+        "from django.conf import settings;"
+        f"response = Client().get('/accounts/login/', HTTP_HOST={HOST!r}, secure=True);"
+        "print(settings.CONTENT_SECURITY_POLICY == CSP_POLICY, response['Content-Security-Policy'])"
+    )
+    result = _production(clean_env, code, DATABASE_URL="sqlite://:memory:")
+
+    assert result.returncode == 0, result.stderr
+    same, header = result.stdout.strip().split(" ", 1)
+    assert same == "True"
+    assert "script-src 'self'" in header
