@@ -12,9 +12,9 @@
 # Settings are always goldsite.settings.production. Without SECRET_KEY the container runs in standalone mode
 # (one container, SQLite, eager Celery, MLflow under var/): a key is generated once into var/secret_key,
 # ALLOWED_HOSTS defaults to the local names plus GOLDSITE_HOST (the name people reach it by, when set), and the
-# HTTPS settings default to values that work over plain HTTP. Without CACHE_URL the cache is a
-# folder, var/cache, so the API throttle's counters are shared by every gunicorn worker (process memory would
-# give each worker its own). See .env.example.
+# HTTPS settings default to values that work over plain HTTP. Without CACHE_URL the cache is a folder, var/cache,
+# so the API throttle's counters are shared by every gunicorn worker (process memory would give each its own).
+# See .env.example.
 set -euo pipefail
 
 APP_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
