@@ -10,8 +10,11 @@
 #   anything else       run as given, with the same environment (e.g. `goldsite celery -A goldsite inspect ping`)
 #
 # Settings are always goldsite.settings.production. Without SECRET_KEY the container runs in standalone mode
-# (one container, SQLite, eager Celery, MLflow under var/): a key is generated once into var/secret_key and
-# ALLOWED_HOSTS / HTTPS settings default to values that work over plain HTTP. See .env.example.
+# (one container, SQLite, eager Celery, MLflow under var/): a key is generated once into var/secret_key,
+# ALLOWED_HOSTS defaults to the local names plus GOLDSITE_HOST (the name people reach it by, when set), and the
+# HTTPS settings default to values that work over plain HTTP. Without CACHE_URL the cache is a folder, var/cache,
+# so the API throttle's counters are shared by every gunicorn worker (process memory would give each its own).
+# See .env.example.
 set -euo pipefail
 
 APP_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -29,12 +32,19 @@ standalone_defaults() {
     fi
     SECRET_KEY="$(<"$SECRET_KEY_FILE")"
     export SECRET_KEY
-    export ALLOWED_HOSTS="${ALLOWED_HOSTS:-*}"
+    # Never "*": Django would accept any Host header and write it into absolute links (API pagination).
+    local hosts="localhost,127.0.0.1,[::1]"
+    if [[ -n "${GOLDSITE_HOST:-}" ]]; then
+        hosts="$hosts,$GOLDSITE_HOST"
+        # Forms posted from https://$GOLDSITE_HOST (a TLS proxy in front) pass Django's CSRF origin check.
+        export CSRF_TRUSTED_ORIGINS="${CSRF_TRUSTED_ORIGINS:-https://$GOLDSITE_HOST}"
+    fi
+    export ALLOWED_HOSTS="${ALLOWED_HOSTS:-$hosts}"
     export SECURE_SSL_REDIRECT="${SECURE_SSL_REDIRECT:-false}"
     export SESSION_COOKIE_SECURE="${SESSION_COOKIE_SECURE:-false}"
     export CSRF_COOKIE_SECURE="${CSRF_COOKIE_SECURE:-false}"
     export SECURE_HSTS_SECONDS="${SECURE_HSTS_SECONDS:-0}"
-    export USE_X_FORWARDED_PROTO="${USE_X_FORWARDED_PROTO:-true}"
+    # X-Forwarded-Proto is trusted only with USE_X_FORWARDED_PROTO=true and API_NUM_PROXIES > 0 (a proxy in front).
     log "WARNING: SECRET_KEY is not set: standalone mode. Using the key in $SECRET_KEY_FILE," \
         "ALLOWED_HOSTS=$ALLOWED_HOSTS, SECURE_SSL_REDIRECT=$SECURE_SSL_REDIRECT. Set SECRET_KEY and" \
         "ALLOWED_HOSTS for a real deployment (see .env.example)."
@@ -43,6 +53,8 @@ standalone_defaults() {
 configure() {
     cd "$APP_DIR"
     export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-goldsite.settings.production}"
+    # The API throttle counts in the cache: one shared by all gunicorn workers (compose sets Redis).
+    export CACHE_URL="${CACHE_URL:-filecache://$APP_DIR/var/cache}"
     if [[ -z "${SECRET_KEY:-}" ]]; then
         standalone_defaults
     fi

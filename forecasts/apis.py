@@ -18,7 +18,13 @@ from rest_framework.views import APIView
 
 from forecasts.exceptions import ForecastNotReady
 from forecasts.models import Forecast, PriceBar
-from forecasts.selectors.forecasts import ACCURACY_WINDOWS, forecast_accuracy, forecast_latest, forecast_list
+from forecasts.selectors.forecasts import (
+    ACCURACY_WINDOWS,
+    data_age,
+    forecast_accuracy,
+    forecast_latest,
+    forecast_list,
+)
 from forecasts.selectors.prices import price_bars_list
 from forecasts.services.prediction import forecast_next_day_ensure
 from training.models import ModelVersion
@@ -152,10 +158,16 @@ class FreshnessOutputSerializer(serializers.Serializer):
 LATEST_CACHE_KEY = "goldsite:api:forecast-latest"
 
 
+STALE_HELP = "True when the forecast's data is more than FORECAST_STALE_AFTER_DAYS trading days old."
+DATA_AGE_HELP = "Trading days from the forecast's as_of_date to the last completed trading day (0: current)."
+
+
 class ForecastLatestApi(APIView):
     class OutputSerializer(serializers.Serializer):
         target_date = serializers.DateField(source="forecast.target_date")
         as_of_date = serializers.DateField(source="forecast.as_of_date")
+        stale = serializers.BooleanField(source="data_age.stale", help_text=STALE_HELP)
+        data_age_days = serializers.IntegerField(source="data_age.days", help_text=DATA_AGE_HELP)
         champion = ChampionOutputSerializer()
         forecast = ForecastOutputSerializer()
         naive = ForecastOutputSerializer(allow_null=True)
@@ -186,7 +198,7 @@ class PredictApi(APIView):
 
     Returns the stored forecast when there is one; otherwise makes it (here without a broker, else on a worker,
     waiting a bounded time: 503 when no worker answers). `model_version` is the MLflow version number of
-    `model_name`.
+    `model_name`. `stale` and `data_age_days` say how old the data the forecast was made from is.
     """
 
     class InputSerializer(serializers.Serializer):
@@ -198,16 +210,18 @@ class PredictApi(APIView):
             return value
 
     class OutputSerializer(serializers.Serializer):
-        prediction = serializers.FloatField(source="predicted_close")
-        predicted_date = serializers.DateField(source="target_date")
-        today_date = serializers.DateField(source="as_of_date")
-        model_name = serializers.CharField(source="model_version.registered_name")
-        model_type = serializers.CharField(source="model_version.architecture")
-        model_version = serializers.IntegerField(source="model_version.version")
-        lower_80 = serializers.FloatField()
-        upper_80 = serializers.FloatField()
-        lower_95 = serializers.FloatField()
-        upper_95 = serializers.FloatField()
+        prediction = serializers.FloatField(source="forecast.predicted_close")
+        predicted_date = serializers.DateField(source="forecast.target_date")
+        today_date = serializers.DateField(source="forecast.as_of_date")
+        model_name = serializers.CharField(source="forecast.model_version.registered_name")
+        model_type = serializers.CharField(source="forecast.model_version.architecture")
+        model_version = serializers.IntegerField(source="forecast.model_version.version")
+        lower_80 = serializers.FloatField(source="forecast.lower_80")
+        upper_80 = serializers.FloatField(source="forecast.upper_80")
+        lower_95 = serializers.FloatField(source="forecast.lower_95")
+        upper_95 = serializers.FloatField(source="forecast.upper_95")
+        stale = serializers.BooleanField(source="data_age.stale", help_text=STALE_HELP)
+        data_age_days = serializers.IntegerField(source="data_age.days", help_text=DATA_AGE_HELP)
 
     @extend_schema(
         request=InputSerializer,
@@ -217,7 +231,8 @@ class PredictApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         forecast = forecast_next_day_ensure()
-        return Response(self.OutputSerializer(forecast).data)
+        age = data_age(as_of_date=forecast.as_of_date)
+        return Response(self.OutputSerializer({"forecast": forecast, "data_age": age}).data)
 
 
 class AccuracyMetricsOutputSerializer(serializers.Serializer):

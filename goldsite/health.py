@@ -6,7 +6,11 @@ service's keys (`status`, `model_loaded`, `scaler_loaded`, `feature_cols_loaded`
     {"status": "ok" | "degraded", "model_loaded": true, "scaler_loaded": true, "feature_cols_loaded": true,
      "database": "ok" | "error: ...", "broker": "ok" | "eager" | "error: ...",
      "newest_gold_date": "2025-09-25" | null, "stale": false, "staleness_days": 0 | null,
-     "champion": "gold-next-day v3 (mlp)" | null}
+     "data_age_days": 0 | null, "champion": "gold-next-day v3 (mlp)" | null}
+
+`stale` is the API's rule for forecasts (forecasts.selectors.forecasts.data_age) applied to the newest gold bar:
+more than FORECAST_STALE_AFTER_DAYS trading days behind the last completed session, or no bar at all.
+`data_age_days` counts those trading days; `staleness_days` the calendar days.
 
 HTTP status: 503 only when something this process depends on is down (the database, or the broker when one
 is configured), so an orchestrator restarts or routes around it. Missing or stale data and a missing champion
@@ -46,6 +50,7 @@ def health(request: HttpRequest) -> JsonResponse:
         "newest_gold_date": None,
         "stale": True,
         "staleness_days": None,
+        "data_age_days": None,
         "champion": None,
     }
     if database == "ok":
@@ -85,17 +90,20 @@ def _broker_check() -> str:
 
 
 def _service_state() -> dict:
+    from forecasts.selectors.forecasts import data_age
     from forecasts.selectors.prices import data_freshness
     from training.selectors import model_version_champion
 
     champion = model_version_champion()
     freshness = data_freshness()
+    age = data_age(as_of_date=freshness.newest_gold_date)
     return {
         "model_loaded": champion is not None,
         "scaler_loaded": champion is not None,
         "feature_cols_loaded": champion is not None,
         "newest_gold_date": freshness.newest_gold_date.isoformat() if freshness.newest_gold_date else None,
-        "stale": freshness.is_stale,
+        "stale": age.stale,
         "staleness_days": freshness.staleness_days,
+        "data_age_days": age.days,
         "champion": str(champion) if champion is not None else None,
     }

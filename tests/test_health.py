@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import OperationalError
 
-from forecasts.calendar import last_completed_trading_day
+from forecasts.calendar import last_completed_trading_day, previous_trading_day
 from goldsite import health
 from goldsite.celery import app as celery_app
 from tests.conftest import require_services
@@ -26,6 +26,7 @@ KEYS = {
     "newest_gold_date",
     "stale",
     "staleness_days",
+    "data_age_days",
     "champion",
 }
 
@@ -44,6 +45,7 @@ def test_a_fresh_install_is_up_but_degraded(client):
         "newest_gold_date": None,
         "stale": True,
         "staleness_days": None,
+        "data_age_days": None,
         "champion": None,
     }
 
@@ -59,7 +61,22 @@ def test_with_fresh_data_and_a_champion_all_is_ok(client):
     assert body["status"] == "ok"
     assert body["model_loaded"] and body["scaler_loaded"] and body["feature_cols_loaded"]
     assert (body["champion"], body["newest_gold_date"]) == ("gold-next-day v3 (mlp)", newest.isoformat())
-    assert (body["stale"], body["staleness_days"]) == (False, 0)
+    assert (body["stale"], body["staleness_days"], body["data_age_days"]) == (False, 0, 0)
+
+
+def test_data_a_few_sessions_behind_is_not_stale_yet(client, settings):
+    """The one staleness rule of the API's forecasts: more than FORECAST_STALE_AFTER_DAYS trading days behind."""
+    ModelVersionFactory(is_champion=True)
+    newest = last_completed_trading_day()
+    for _ in range(settings.FORECAST_STALE_AFTER_DAYS):
+        newest = previous_trading_day(newest)
+    PriceBarFactory(date=newest)
+
+    body = client.get(URL).json()
+
+    assert (body["status"], body["stale"], body["data_age_days"]) == ("ok", False, settings.FORECAST_STALE_AFTER_DAYS)
+    settings.FORECAST_STALE_AFTER_DAYS -= 1
+    assert client.get(URL).json()["stale"] is True
 
 
 def test_stale_data_is_degraded_not_down(client):
@@ -71,6 +88,7 @@ def test_stale_data_is_degraded_not_down(client):
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["stale"]) == ("degraded", True)
     assert response.json()["staleness_days"] > 300
+    assert response.json()["data_age_days"] > 200  # trading days
 
 
 def use_broker(monkeypatch, url: str) -> None:

@@ -10,8 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 from statistics import fmean
 
+from django.conf import settings
 from django.db.models import QuerySet
 
+from forecasts.calendar import last_completed_trading_day, trading_calendar
 from forecasts.exceptions import ForecastError
 from forecasts.models import Forecast
 from forecasts.selectors.prices import Freshness, data_freshness
@@ -22,17 +24,52 @@ ACCURACY_WINDOWS = (20, 60, 250)
 
 
 @dataclass(frozen=True)
+class DataAge:
+    """How far data dated `as_of_date` lags the last completed trading day, and whether that is too far.
+
+    The one staleness rule of the service: /health/, GET /api/forecasts/latest/ and POST /api/predict/ use it.
+    """
+
+    as_of_date: dt.date | None
+    expected_date: dt.date  # the last completed trading day
+    days: int | None  # trading days after as_of_date up to expected_date (0: current); None: no data
+    stale: bool  # no data, or more than settings.FORECAST_STALE_AFTER_DAYS trading days behind
+
+
+@dataclass(frozen=True)
 class LatestForecast:
     """The champion's newest live forecast and the naive one for the same day, with the data's freshness.
 
     `champion` is None before any training; `forecast` is None while the champion has no live forecast; `naive`
     is None when no naive forecast exists for that day (when the champion is the naive model, it is `forecast`).
+    `data_age` is the age of the data `forecast` was made from (its as_of_date); None without a forecast.
     """
 
     champion: ModelVersion | None
     forecast: Forecast | None
     naive: Forecast | None
     freshness: Freshness
+    data_age: DataAge | None = None
+
+
+def data_age(*, as_of_date: dt.date | None, now: dt.datetime | None = None) -> DataAge:
+    """The age in trading days (on settings.TRADING_CALENDAR) of data dated `as_of_date`, as of `now`."""
+    expected = last_completed_trading_day(now)
+    if as_of_date is None:
+        return DataAge(as_of_date=None, expected_date=expected, days=None, stale=True)
+    days = _sessions_after(as_of_date, expected)
+    return DataAge(
+        as_of_date=as_of_date, expected_date=expected, days=days, stale=days > settings.FORECAST_STALE_AFTER_DAYS
+    )
+
+
+def _sessions_after(day: dt.date, end: dt.date) -> int:
+    """Trading sessions after `day` up to and including `end` (sessions before the calendar's start not counted)."""
+    if day >= end:
+        return 0
+    calendar = trading_calendar()
+    start = max(day + dt.timedelta(days=1), calendar.first_session.date())
+    return len(calendar.sessions_in_range(start.isoformat(), end.isoformat()))
 
 
 def forecast_list(
@@ -68,10 +105,11 @@ def forecast_latest(*, now: dt.datetime | None = None) -> LatestForecast:
         .order_by("-target_date")
         .first()
     )
-    naive = None
+    naive = age = None
     if forecast is not None:
         naive = forecast if champion.architecture == ModelVersion.Architecture.NAIVE else _naive_live_on(forecast)
-    return LatestForecast(champion=champion, forecast=forecast, naive=naive, freshness=freshness)
+        age = data_age(as_of_date=forecast.as_of_date, now=now)
+    return LatestForecast(champion=champion, forecast=forecast, naive=naive, freshness=freshness, data_age=age)
 
 
 def _naive_live_on(forecast: Forecast) -> Forecast | None:

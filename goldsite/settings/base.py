@@ -30,6 +30,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "goldsite.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -38,6 +39,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "goldsite.middleware.HtmxLoginRedirectMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -97,6 +99,32 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# --- Content-Security-Policy (goldsite.middleware.ContentSecurityPolicyMiddleware) ---------------------------
+# Every script and style comes from this site's static files: htmx from django-htmx ({% htmx_script %}), Plotly
+# from the plotly package (goldsite/staticfiles.py), Swagger UI from drf-spectacular-sidecar, and static/js,
+# static/css; no template has inline script or style (a test checks). Plotly itself adds <style> elements: empty
+# ones that it fills through the CSSOM (allowed: the hash of ""), and one fixed block of map CSS (its hash, checked
+# against the installed bundle by tests/test_middleware.py). img-src allows data: for the inline SVG favicon and
+# Swagger UI's icons. Sent by production and the test settings (the browser test runs under it); off with DEBUG,
+# whose error pages are inline HTML, CSS and JavaScript.
+PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # "": plotly.js-style-* rules, inserted via CSSOM
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # plotly.js 4.1.1's bundled maplibre-gl CSS
+]
+CSP_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", *PLOTLY_STYLE_HASHES],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY = {} if DEBUG else CSP_POLICY
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -107,8 +135,15 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# JSON (429, {"detail", "code"}) on /api/auth/token/, the template above on the sign-in page.
+AXES_LOCKOUT_CALLABLE = "goldsite.error_views.lockout"
+# The address a lockout counts is the client's by the API throttle's rule (REMOTE_ADDR unless API_NUM_PROXIES > 0).
+AXES_CLIENT_IP_CALLABLE = "goldsite.api.client_ip"
 
 # --- Cache ----------------------------------------------------------------------------------------
+# The API throttle's counters and the latest-forecast answer live here. The embedded default (one runserver
+# process) keeps them in process memory; every multi-process server points CACHE_URL at a shared cache (compose:
+# its Redis, db 1; the standalone container: a folder under var/) so all gunicorn workers count together.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://goldsite")}
 
 # --- Django REST framework -------------------------------------------------------------------------
@@ -135,7 +170,13 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="100000/hour"),
     },
     "EXCEPTION_HANDLER": "goldsite.api.exception_handler",
+    # Reverse proxies in front of gunicorn that append the client's address to X-Forwarded-For. 0 (the default):
+    # clients are told apart by the peer address alone and X-Forwarded-For is ignored, so it cannot be forged.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
+# A forecast (and /health/'s data) is stale when its data is more than this many trading days behind the last
+# completed session; the API says so (`stale`, `data_age_days`) and /health/ reports "degraded".
+FORECAST_STALE_AFTER_DAYS = env.int("FORECAST_STALE_AFTER_DAYS", default=3)
 # Seconds GET /api/forecasts/latest/ is served from the cache (0: never cached).
 API_LATEST_CACHE_SECONDS = env.int("API_LATEST_CACHE_SECONDS", default=5)
 

@@ -26,9 +26,25 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env.bool("USE_X_FORWARDED_PROTO", default=False):
+CONTENT_SECURITY_POLICY = CSP_POLICY  # noqa: F405 - always, whatever DEBUG says
+
+# Any client can send X-Forwarded-Proto and X-Forwarded-Host: they are trusted only from reverse proxies that set
+# them, so trusting one needs API_NUM_PROXIES (the proxies in front, as for the throttle's client address) > 0.
+_TRUSTED_PROXIES = REST_FRAMEWORK["NUM_PROXIES"]  # noqa: F405
+
+
+def _only_behind_a_proxy(name: str, trusted: bool) -> bool:
+    if trusted and _TRUSTED_PROXIES < 1:
+        raise ImproperlyConfigured(
+            f"{name}=true needs API_NUM_PROXIES set to the number of reverse proxies in front of the site (at least "
+            "1): without a proxy that sets the header, any client could forge it (see .env.example)."
+        )
+    return trusted
+
+
+if _only_behind_a_proxy("USE_X_FORWARDED_PROTO", env.bool("USE_X_FORWARDED_PROTO", default=False)):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+USE_X_FORWARDED_HOST = _only_behind_a_proxy("USE_X_FORWARDED_HOST", env.bool("USE_X_FORWARDED_HOST", default=False))
 
 # Persistent database connections (one per gunicorn worker or Celery process, checked before reuse) instead of a
 # new connection per request, which costs more than the request itself on a small server.

@@ -11,6 +11,7 @@ from goldsite.settings.base import *  # noqa: F403
 from goldsite.settings.base import env
 
 DEBUG = False
+CONTENT_SECURITY_POLICY = CSP_POLICY  # noqa: F405 - as in production: pages and the browser test run under it
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -4,6 +4,9 @@ Real history from ../shared/data, a tiny champion trained through the real train
 forecast service; then the pages as an analyst sees them: the forecast card, the chart drawn by Plotly,
 a range switch swapped in by htmx without a page load, and a tuning run started from the page and watched
 to the end by htmx polling. Screenshots land in the test's tmp_path (desktop and phone width).
+
+Every page is served with the production Content-Security-Policy (the test settings send it too): a script or
+style it blocks is a console error, and the tests allow none.
 """
 
 import re
@@ -70,7 +73,8 @@ class Problems:
 
 
 def _sign_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
+    response = page.goto(f"{base_url}/accounts/login/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
@@ -193,3 +197,19 @@ def test_dashboard_chart_range_switch_and_a_tuning_run_watched_to_the_end(
     assert phone_problems.errors == []
     phone.close()
     context.close()
+
+
+def test_swagger_ui_works_under_the_content_security_policy(browser, live_server, transactional_db):
+    """Swagger UI's bundle and CSS from drf-spectacular-sidecar, its settings loaded as a script: no inline code."""
+    staff = StaffUserFactory()
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    problems = Problems(page)
+    _sign_in(page, live_server.url, staff.username)
+
+    response = page.goto(f"{live_server.url}/api/docs/")
+
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    paths = page.locator(".opblock-summary-path").all_text_contents()
+    assert "/api/forecasts/latest/" in [path.strip() for path in paths]
+    assert problems.errors == []

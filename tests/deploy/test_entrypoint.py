@@ -15,7 +15,7 @@ ENTRYPOINT = str(ROOT / "docker" / "entrypoint.sh")
 SHOW_ENV = (
     "import json, os; print(json.dumps({k: os.environ.get(k) for k in ("
     "'SECRET_KEY', 'ALLOWED_HOSTS', 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE',"
-    "'SECURE_HSTS_SECONDS', 'USE_X_FORWARDED_PROTO', 'DJANGO_SETTINGS_MODULE')}))"
+    "'SECURE_HSTS_SECONDS', 'USE_X_FORWARDED_PROTO', 'DJANGO_SETTINGS_MODULE', 'CACHE_URL', 'CSRF_TRUSTED_ORIGINS')}))"
 )
 
 
@@ -48,16 +48,69 @@ def test_without_secret_key_it_generates_one_and_keeps_it(clean_env, key_file):
     assert first["DJANGO_SETTINGS_MODULE"] == "goldsite.settings.production"
 
 
-def test_standalone_mode_defaults_to_plain_http_and_any_host_and_warns(clean_env, key_file):
+def test_standalone_mode_defaults_to_plain_http_on_the_local_host_names_and_warns(clean_env, key_file):
     env = clean_env(GOLDSITE_SECRET_KEY_FILE=str(key_file))
 
     result = _run(env, "python", "-c", "")
     values = _environment(env)
 
     assert "WARNING: SECRET_KEY is not set" in result.stderr
-    assert values["ALLOWED_HOSTS"] == "*"
+    assert values["ALLOWED_HOSTS"] == "localhost,127.0.0.1,[::1]"  # never "*": any Host would be echoed in links
     assert values["SECURE_SSL_REDIRECT"] == values["SESSION_COOKIE_SECURE"] == values["CSRF_COOKIE_SECURE"] == "false"
     assert values["SECURE_HSTS_SECONDS"] == "0"
+    assert values["USE_X_FORWARDED_PROTO"] is None  # no proxy is trusted unless one is configured
+    assert values["CSRF_TRUSTED_ORIGINS"] is None
+
+
+def test_standalone_mode_adds_the_host_it_is_reached_by(clean_env, key_file):
+    values = _environment(clean_env(GOLDSITE_SECRET_KEY_FILE=str(key_file), GOLDSITE_HOST="demo.example.com"))
+
+    assert values["ALLOWED_HOSTS"] == "localhost,127.0.0.1,[::1],demo.example.com"
+    # Sign-in forms posted from https://demo.example.com pass the CSRF origin check behind a TLS proxy too.
+    assert values["CSRF_TRUSTED_ORIGINS"] == "https://demo.example.com"
+
+
+STANDALONE_REQUESTS = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client, RequestFactory
+client = Client(raise_request_exception=False)
+forged_host = client.get("/api/prices/?page=2", HTTP_HOST="evil.example.com")
+print(json.dumps({
+    "proxy_ssl_header": settings.SECURE_PROXY_SSL_HEADER,
+    "forged_proto_is_secure": RequestFactory().get("/", HTTP_X_FORWARDED_PROTO="https").is_secure(),
+    "forged_host": [forged_host.status_code, forged_host["Content-Type"], forged_host.content.decode()],
+}))
+"""
+
+
+def test_standalone_mode_trusts_neither_a_forwarded_proto_nor_a_foreign_host(clean_env, key_file, tmp_path):
+    env = clean_env(
+        GOLDSITE_SECRET_KEY_FILE=str(key_file),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        CACHE_URL=f"filecache://{tmp_path / 'cache'}",
+    )
+
+    result = _run(env, "python", "-c", STANDALONE_REQUESTS)
+
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answers["proxy_ssl_header"] is None
+    assert answers["forged_proto_is_secure"] is False
+    status, content_type, body = answers["forged_host"]
+    assert (status, content_type) == (400, "application/json")
+    assert "evil.example.com" not in body
+
+
+@pytest.mark.parametrize("secret_key", ["", "k" * 50], ids=["standalone", "with-secret-key"])
+def test_the_container_shares_its_cache_between_gunicorn_workers(clean_env, key_file, secret_key):
+    """Throttle counters live in the cache: without CACHE_URL, every process of the container uses a folder in var/."""
+    env = clean_env(GOLDSITE_SECRET_KEY_FILE=str(key_file), **({"SECRET_KEY": secret_key} if secret_key else {}))
+
+    assert _environment(env)["CACHE_URL"] == f"filecache://{ROOT / 'var' / 'cache'}"
+    assert _environment({**env, "CACHE_URL": "redis://redis:6379/1"})["CACHE_URL"] == "redis://redis:6379/1"
 
 
 def test_standalone_mode_keeps_what_is_set(clean_env, key_file):
@@ -108,6 +161,7 @@ def test_web_migrates_creates_the_superuser_and_serves_a_healthy_site(clean_env,
         GOLDSITE_SECRET_KEY_FILE=str(key_file),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         STATIC_ROOT=str(tmp_path / "static"),
+        CACHE_URL=f"filecache://{tmp_path / 'cache'}",
         MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}",
         MLFLOW_ARTIFACT_ROOT=str(tmp_path / "mlartifacts"),
         PORT=str(port),
@@ -149,6 +203,8 @@ def test_web_migrates_creates_the_superuser_and_serves_a_healthy_site(clean_env,
         count = "from django.contrib.auth.models import User; print(User.objects.filter(is_superuser=True).count())"
         users = _run(env, "manage", "shell", "-c", count)
         assert users.stdout.strip().splitlines()[-1] == "1", users.stdout + users.stderr
+        # The server log never holds the account's password.
+        assert "a-long-test-password" not in log.read_text() + again.stdout + again.stderr
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -134,6 +134,8 @@ def stack_environment(*, database_url: str, broker_url: str | None, workdir: Pat
         "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}",
         "MLFLOW_ARTIFACT_ROOT": str(workdir / "mlartifacts"),
         "STATIC_ROOT": str(workdir / "static"),
+        # Shared by the stack's processes, as the entrypoint's default (var/cache) would be, but not the repo's var/.
+        "CACHE_URL": f"filecache://{workdir / 'cache'}",
         "GOLDSITE_SECRET_KEY_FILE": str(workdir / "secret_key"),
         "LOG_LEVEL": "INFO",
     }

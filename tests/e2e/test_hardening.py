@@ -6,6 +6,9 @@ throttled (tests/test_health.py), who promoted (tests/training/services/test_pro
 """
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -25,6 +28,8 @@ from training.services.promotion import model_version_promote
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"  # UserFactory's password
+ROOT = Path(__file__).resolve().parent.parent.parent
+TOKEN_URL = "/api/auth/token/"
 
 
 @pytest.fixture(autouse=True)
@@ -108,6 +113,121 @@ def test_the_shipped_rates():
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ]
+
+
+# --- Who the client is: the real peer, unless trusted proxies are configured --------------------------------
+
+
+def behind_proxies(count: int):
+    return override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": count})
+
+
+def sign_in_attempt(client: APIClient, forwarded_for: str | None = None, **payload) -> int:
+    headers = {} if forwarded_for is None else {"HTTP_X_FORWARDED_FOR": forwarded_for}
+    return client.post(TOKEN_URL, payload or {"username": "x", "password": "y"}, format="json", **headers).status_code
+
+
+def test_by_default_no_proxy_is_trusted():
+    """gunicorn is reached directly (the embedded default, the standalone container and compose): API_NUM_PROXIES=0."""
+    from goldsite.settings import base
+
+    assert base.REST_FRAMEWORK["NUM_PROXIES"] == 0
+
+
+def test_a_rotating_x_forwarded_for_does_not_escape_the_anonymous_throttle(monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/min", "user": "1000/min"})
+    anonymous = APIClient()
+
+    codes = [sign_in_attempt(anonymous, forwarded_for=f"203.0.113.{n}") for n in range(4)]
+
+    assert codes == [400, 400, 400, 429]  # one peer (REMOTE_ADDR), one budget, whatever the header claims
+
+
+def test_behind_a_trusted_proxy_clients_are_the_addresses_it_appends(monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/min", "user": "1000/min"})
+    anonymous = APIClient()
+
+    with behind_proxies(1):
+        # What a client writes before the proxy's entry is not trusted: the proxy appended 198.51.100.7 each time.
+        codes = [sign_in_attempt(anonymous, forwarded_for=f"203.0.113.{n}, 198.51.100.7") for n in range(4)]
+        other_client = sign_in_attempt(anonymous, forwarded_for="198.51.100.8")
+
+    assert codes == [400, 400, 400, 429]
+    assert other_client == 400
+
+
+COUNT_IN_A_NEW_PROCESS = """
+import sys
+import django
+django.setup()
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+SimpleRateThrottle.THROTTLE_RATES = {"anon": "3/min", "user": "1000/min"}
+client = APIClient()
+codes = [client.post("/api/auth/token/", {}, format="json").status_code for _ in range(int(sys.argv[1]))]
+print(" ".join(map(str, codes)))
+"""
+
+
+def _requests_in_a_new_process(count: int, cache_url: str) -> str:
+    """`count` anonymous requests from a fresh process (like another gunicorn worker) using CACHE_URL."""
+    result = subprocess.run(
+        [sys.executable, "-c", COUNT_IN_A_NEW_PROCESS, str(count)],
+        cwd=ROOT,
+        env={"DJANGO_SETTINGS_MODULE": "goldsite.settings.test", "CACHE_URL": cache_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("backend", "second_worker"),
+    [
+        # A shared cache (Redis in compose, a folder in the standalone container; a folder stands for both here).
+        ("filecache", "429"),
+        # The embedded default (one runserver process) keeps locmem: a second process would start from zero.
+        ("locmemcache", "400"),
+    ],
+)
+def test_throttle_counters_are_shared_by_the_processes_of_a_shared_cache(tmp_path, backend, second_worker):
+    cache_url = f"filecache://{tmp_path / 'cache'}" if backend == "filecache" else "locmemcache://goldsite"
+
+    first_worker = _requests_in_a_new_process(3, cache_url)
+
+    assert first_worker == "400 400 400"
+    assert _requests_in_a_new_process(1, cache_url) == second_worker
+
+
+@override_settings(AXES_ENABLED=True)
+def test_a_rotating_x_forwarded_for_does_not_escape_the_sign_in_lockout():
+    user = UserFactory()
+    anonymous = APIClient()
+    wrong = {"username": user.username, "password": "not the password"}
+
+    codes = [sign_in_attempt(anonymous, f"203.0.113.{n}", **wrong) for n in range(settings.AXES_FAILURE_LIMIT)]
+    right = sign_in_attempt(anonymous, "203.0.113.250", username=user.username, password=PASSWORD)
+
+    assert codes[-1] == right == 429
+
+
+@override_settings(AXES_ENABLED=True)
+def test_behind_a_trusted_proxy_the_sign_in_lockout_is_per_client_address():
+    """The lockout (username + address) takes the client address by the throttle's rule, not the proxy's."""
+    user = UserFactory()
+    anonymous = APIClient()
+    wrong = {"username": user.username, "password": "not the password"}
+
+    with behind_proxies(1):
+        forged = [f"203.0.113.{n}, 198.51.100.7" for n in range(settings.AXES_FAILURE_LIMIT)]
+        codes = [sign_in_attempt(anonymous, forwarded_for, **wrong) for forwarded_for in forged]
+        locked = sign_in_attempt(anonymous, "198.51.100.7", username=user.username, password=PASSWORD)
+        other_client = sign_in_attempt(anonymous, "198.51.100.8", username=user.username, password=PASSWORD)
+
+    assert codes[-1] == locked == 429
+    assert other_client == 200
 
 
 # --- Audit trail of staff actions ----------------------------------------------------------------------------

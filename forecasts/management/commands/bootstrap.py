@@ -2,13 +2,15 @@
 
 Loads history (CSV files from GOLDSITE_HISTORY_DIR, else Yahoo), seeds the schedules, trains a champion
 with a quick profile when there is none, stores the next-day forecast, creates a login, and prints where
-to go. Each step is idempotent, so running it again is quick.
+to go. Each step is idempotent, so running it again is quick. A generated password is shown on the terminal
+only, never in a redirected output or a log.
 """
 
 import os
 import secrets
 import time
 from pathlib import Path
+from typing import TextIO
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -132,8 +134,45 @@ class Command(BaseCommand):
         if users.objects.filter(is_superuser=True).exists():
             self.stdout.write("Login: an administrator exists already.")
             return
-        password = secrets.token_urlsafe(12)
-        users.objects.create_superuser("admin", "", password)
+        self._create_admin_login(users)
+
+    def _create_admin_login(self, users) -> None:
+        """Create `admin` with a generated password that reaches the person at the terminal and nothing else.
+
+        Never through `logging`, and never into a stdout that is not a terminal (`make run > server.log`): there
+        the password goes to the controlling terminal. With no terminal at all (a detached container, a service)
+        no password is made; the output says how to set one.
+        """
+        if self.stdout.isatty():
+            password = secrets.token_urlsafe(12)
+            users.objects.create_superuser("admin", "", password)
+            self.stdout.write(self.style.WARNING(_login_line(password)))
+            return
+        terminal = _open_terminal()
+        if terminal is not None:
+            with terminal:
+                password = secrets.token_urlsafe(12)
+                users.objects.create_superuser("admin", "", password)
+                terminal.write(_login_line(password) + "\n")
+            self.stdout.write("Login created: admin (its password was shown on the terminal, not in this output).")
+            return
+        users.objects.create_superuser("admin", "", None)  # an unusable password: nothing secret to leak
         self.stdout.write(
-            self.style.WARNING(f"Login created: admin / {password}   (shown once; change it in the admin)")
+            self.style.WARNING(
+                "Login created: admin, without a password (this output is not a terminal, so none is shown). "
+                "Set one with `python manage.py changepassword admin`, or set DJANGO_SUPERUSER_USERNAME and "
+                "DJANGO_SUPERUSER_PASSWORD before running bootstrap."
+            )
         )
+
+
+def _login_line(password: str) -> str:
+    return f"Login created: admin / {password}   (shown once; change it in the admin)"
+
+
+def _open_terminal() -> TextIO | None:
+    """The controlling terminal (/dev/tty) for writing, or None when the process has none."""
+    try:
+        return Path("/dev/tty").open("w", encoding="utf-8")  # noqa: SIM115 - closed by the caller's `with`
+    except OSError:
+        return None

@@ -4,9 +4,11 @@ import datetime as dt
 
 import pytest
 
+from forecasts.calendar import last_completed_trading_day, next_trading_day
 from forecasts.models import Forecast
 from forecasts.services.scoring import forecast_apply_actual
 from tests.factories import DataLoadFactory, ForecastFactory, ModelVersionFactory, PriceBarFactory, TrainingRunFactory
+from tests.forecasts.forecasters import trading_days
 from training.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
@@ -109,8 +111,21 @@ class TestForecastLatest:
 
         assert response.status_code == 200
         body = response.json()
-        assert set(body) == {"target_date", "as_of_date", "champion", "forecast", "naive", "freshness"}
+        assert set(body) == {
+            "target_date",
+            "as_of_date",
+            "stale",
+            "data_age_days",
+            "champion",
+            "forecast",
+            "naive",
+            "freshness",
+        }
         assert (body["target_date"], body["as_of_date"]) == ("2025-09-25", "2025-09-24")
+        # Made from 24 September 2025's data: long before the clock of the machine running this.
+        assert body["stale"] is True
+        since = dt.date(2025, 9, 25)
+        assert body["data_age_days"] == len(trading_days(since, last_completed_trading_day()))
         assert body["champion"] == {
             "id": champion.pk,
             "registered_name": "gold-next-day",
@@ -129,6 +144,14 @@ class TestForecastLatest:
         }
         assert body["freshness"]["newest_gold_date"] == "2025-09-24"
         assert body["freshness"]["is_stale"] is True  # it is later than September 2025 now
+
+    def test_a_forecast_made_from_the_last_completed_session_is_not_stale(self, api, champion):
+        today = last_completed_trading_day()
+        ForecastFactory(model_version=champion, as_of_date=today, target_date=next_trading_day(today))
+
+        body = api.get(LATEST_URL).json()
+
+        assert (body["as_of_date"], body["stale"], body["data_age_days"]) == (today.isoformat(), False, 0)
 
     def test_without_a_champion_it_says_to_train_first(self, api):
         response = api.get(LATEST_URL)

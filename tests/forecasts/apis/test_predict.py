@@ -8,6 +8,7 @@ import pytest
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 from forecasts import tasks
+from forecasts.calendar import last_completed_trading_day
 from forecasts.models import Forecast
 from forecasts.services import prediction
 from tests.factories import ForecastFactory
@@ -31,6 +32,8 @@ def test_makes_and_stores_the_forecast_when_there_is_none_yet(api, champion, clo
     assert response.status_code == 200
     body = response.json()
     assert set(body) >= SEED_KEYS
+    staleness = {key: body.pop(key) for key in ("stale", "data_age_days")}
+    assert staleness == {"stale": True, "data_age_days": data_age_days(since=dt.date(2025, 9, 26))}
     assert body == {
         "prediction": pytest.approx(gold_close(dt.date(2025, 9, 26)) * math.exp(forecasters.NETWORK_RETURN)),
         "predicted_date": "2025-09-29",  # the Monday after
@@ -60,6 +63,33 @@ def test_answers_from_the_stored_forecast_without_loading_a_model(api, champion,
     assert (body["prediction"], body["predicted_date"], body["upper_80"]) == (3711.0, "2025-09-29", 3750.0)
     assert fake_registry.loaded == []
     assert Forecast.objects.get() == stored
+
+
+def data_age_days(*, since: dt.date) -> int:
+    """Trading days after `since` up to the last completed one, counted independently of the code under test."""
+    return len(trading_days(since + dt.timedelta(days=1), last_completed_trading_day()))
+
+
+def test_a_forecast_from_old_data_says_it_is_stale_and_how_old(api, champion, closes):
+    """The closes end on 26 September 2025: a year and more before the clock of the machine running this."""
+    ForecastFactory(model_version=champion, target_date=dt.date(2025, 9, 29), as_of_date=dt.date(2025, 9, 26))
+
+    response = api.post(URL, {"predict_tomorrow": True}, format="json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["stale"] is True
+    assert body["data_age_days"] == data_age_days(since=dt.date(2025, 9, 26))
+    assert body["data_age_days"] > 3
+
+
+def test_a_forecast_from_current_data_is_not_stale(api, champion):
+    newest = last_completed_trading_day()
+    store_closes(trading_days(newest - dt.timedelta(days=40), newest))
+
+    body = api.post(URL, {"predict_tomorrow": True}, format="json").json()
+
+    assert (body["today_date"], body["stale"], body["data_age_days"]) == (newest.isoformat(), False, 0)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """`manage.py bootstrap` (what `make run` does before serving): history, schedules, champion, forecast, login."""
 
 import io
+import logging
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -8,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django_celery_beat.models import PeriodicTask
 from yfinance.exceptions import YFRateLimitError
 
+from forecasts.management.commands import bootstrap
 from forecasts.management.commands.bootstrap import history_files
 from forecasts.models import Forecast, PriceBar
 from training.models import ModelVersion, TrainingRun
@@ -39,9 +41,71 @@ def test_offline_without_a_history_folder_says_exactly_what_to_do(yahoo, setting
     assert not PriceBar.objects.exists()
 
 
+class Terminal(io.StringIO):
+    """What reaches the person at the terminal (readable after the command closes it)."""
+
+    def isatty(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def login_output(monkeypatch, caplog):
+    """Run bootstrap's login step with stdout a terminal or redirected, and a controlling terminal or none."""
+    monkeypatch.delenv("DJANGO_SUPERUSER_USERNAME", raising=False)
+    caplog.set_level(logging.DEBUG)
+
+    def run(*, stdout_is_a_terminal: bool, controlling_terminal: bool) -> tuple[str, str, str]:
+        out = Terminal() if stdout_is_a_terminal else io.StringIO()
+        tty = Terminal()
+        monkeypatch.setattr(bootstrap, "_open_terminal", lambda: tty if controlling_terminal else None)
+        bootstrap.Command(stdout=out, stderr=io.StringIO())._ensure_login()
+        return out.getvalue(), tty.getvalue(), caplog.text
+
+    return run
+
+
+def _generated_password_is_in(text: str, admin) -> bool:
+    words = text.replace("/", " ").split()
+    return any(admin.check_password(word) for word in words)
+
+
+def test_the_generated_password_is_shown_once_on_a_terminal_stdout(login_output):
+    out, _, logged = login_output(stdout_is_a_terminal=True, controlling_terminal=True)
+
+    admin = get_user_model().objects.get(username="admin", is_superuser=True)
+    assert "Login created: admin / " in out
+    assert _generated_password_is_in(out, admin)
+    assert not _generated_password_is_in(logged, admin)
+
+
+def test_a_redirected_stdout_never_gets_the_password_the_terminal_does(login_output):
+    """`make run > server.log 2>&1`: the log file gets the login name, the person's terminal the password."""
+    out, terminal, logged = login_output(stdout_is_a_terminal=False, controlling_terminal=True)
+
+    admin = get_user_model().objects.get(username="admin", is_superuser=True)
+    assert _generated_password_is_in(terminal, admin)
+    assert "Login created: admin" in out
+    assert not _generated_password_is_in(out, admin)
+    assert not _generated_password_is_in(logged, admin)
+
+
+def test_without_any_terminal_no_password_is_made_and_it_says_how_to_set_one(login_output):
+    out, _, logged = login_output(stdout_is_a_terminal=False, controlling_terminal=False)
+
+    admin = get_user_model().objects.get(username="admin", is_superuser=True)
+    assert not admin.has_usable_password()  # no secret exists that could have leaked
+    assert "manage.py changepassword admin" in out
+    assert "DJANGO_SUPERUSER_USERNAME" in out
+
+
 @pytest.mark.slow
 def test_bootstrap_from_csv_files_ends_with_a_forecast_and_a_login_and_reruns_quickly(shared_data, monkeypatch):
     monkeypatch.delenv("DJANGO_SUPERUSER_USERNAME", raising=False)
+    terminal = Terminal()
+    monkeypatch.setattr(bootstrap, "_open_terminal", lambda: terminal)
     out = io.StringIO()
     call_command("bootstrap", "--history-dir", str(shared_data), "--trials", "1", stdout=out)
 
@@ -50,8 +114,10 @@ def test_bootstrap_from_csv_files_ends_with_a_forecast_and_a_login_and_reruns_qu
     assert PeriodicTask.objects.filter(task="forecasts.run_daily_pipeline").exists()
     champion = ModelVersion.objects.get(is_champion=True)
     assert Forecast.objects.live().filter(model_version=champion).exists()
-    assert get_user_model().objects.filter(username="admin", is_superuser=True).exists()
-    assert "Login created: admin / " in text
+    admin = get_user_model().objects.get(username="admin", is_superuser=True)
+    assert "Login created: admin" in text
+    assert "Login created: admin / " in terminal.getvalue()
+    assert _generated_password_is_in(terminal.getvalue(), admin) and not _generated_password_is_in(text, admin)
     assert "Dashboard: http://127.0.0.1:8000/" in text and "/api/docs/" in text
 
     again = io.StringIO()

@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 
+from forecasts.calendar import NEW_YORK
 from forecasts.exceptions import ForecastError
 from forecasts.models import Forecast
-from forecasts.selectors.forecasts import forecast_accuracy, forecast_latest, forecast_list
+from forecasts.selectors.forecasts import data_age, forecast_accuracy, forecast_latest, forecast_list
 from tests.factories import ForecastFactory, ModelVersionFactory, PriceBarFactory, TrainingRunFactory, scored_forecast
 from tests.forecasts.forecasters import trading_days
 from training.models import ModelVersion
@@ -93,6 +94,68 @@ class TestForecastLatest:
         forecast = ForecastFactory(model_version=naive, target_date=DAYS[0])
         latest = forecast_latest()
         assert latest.forecast == latest.naive == forecast
+
+
+def evening(day: str) -> dt.datetime:
+    """18:00 New York on `day`: that day's session (if any) has completed."""
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(18, 0), tzinfo=NEW_YORK)
+
+
+class TestDataAge:
+    """How many trading days data dated `as_of_date` lags the last completed session, and whether that is stale."""
+
+    def test_data_of_the_last_completed_session_is_current(self):
+        age = data_age(as_of_date=dt.date(2025, 9, 26), now=evening("2025-09-26"))
+
+        assert (age.days, age.stale, age.expected_date) == (0, False, dt.date(2025, 9, 26))
+
+    def test_the_age_counts_trading_days_not_calendar_days(self):
+        # Friday's data on Tuesday evening: Monday and Tuesday are missing, the weekend does not count.
+        age = data_age(as_of_date=dt.date(2025, 9, 26), now=evening("2025-09-30"))
+
+        assert (age.days, age.stale) == (2, False)
+
+    def test_holidays_do_not_count(self):
+        # Thursday 3 July 2025's data on Monday evening: Friday 4 July was Independence Day.
+        assert data_age(as_of_date=dt.date(2025, 7, 3), now=evening("2025-07-07")).days == 1
+
+    def test_more_than_FORECAST_STALE_AFTER_DAYS_trading_days_behind_is_stale(self, settings):
+        assert settings.FORECAST_STALE_AFTER_DAYS == 3  # the shipped default
+        on_tuesday = evening("2025-09-30")
+
+        three_behind = data_age(as_of_date=dt.date(2025, 9, 25), now=on_tuesday)
+        four_behind = data_age(as_of_date=dt.date(2025, 9, 24), now=on_tuesday)
+        settings.FORECAST_STALE_AFTER_DAYS = 5
+        tolerated = data_age(as_of_date=dt.date(2025, 9, 24), now=on_tuesday)
+
+        assert (three_behind.days, three_behind.stale) == (3, False)
+        assert (four_behind.days, four_behind.stale) == (4, True)
+        assert tolerated.stale is False
+
+    def test_431_day_old_data_is_stale(self):
+        age = data_age(as_of_date=dt.date(2025, 9, 26), now=evening("2026-12-01"))
+
+        assert age.stale is True
+        assert age.days == len(trading_days(dt.date(2025, 9, 27), dt.date(2026, 12, 1)))
+
+    def test_no_data_at_all_is_stale_with_no_age(self):
+        age = data_age(as_of_date=None, now=evening("2025-09-30"))
+
+        assert (age.days, age.stale) == (None, True)
+
+    def test_the_latest_forecast_carries_the_age_of_the_data_it_was_made_from(self, champion):
+        ForecastFactory(model_version=champion, as_of_date=dt.date(2025, 9, 24), target_date=dt.date(2025, 9, 25))
+
+        latest = forecast_latest(now=evening("2025-09-30"))
+
+        assert (latest.data_age.as_of_date, latest.data_age.days, latest.data_age.stale) == (
+            dt.date(2025, 9, 24),
+            4,
+            True,
+        )
+
+    def test_without_a_forecast_there_is_no_age(self, champion):
+        assert forecast_latest().data_age is None
 
 
 class TestForecastAccuracy:

@@ -72,12 +72,21 @@ def trained():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("headers", [{}, htmx_to("dashboard-chart")])
-def test_anonymous_visitors_are_sent_to_sign_in_with_next(client, headers):
-    response = client.get(reverse("dashboard") + "?range=1M", **headers)
+def test_anonymous_visitors_are_sent_to_sign_in_with_next(client):
+    response = client.get(reverse("dashboard") + "?range=1M")
 
     assert response.status_code == 302
     assert response["Location"].startswith(f"{reverse('login')}?next=/")
+
+
+@pytest.mark.django_db
+def test_an_anonymous_htmx_swap_reloads_the_page_at_sign_in_instead(client):
+    """Not the login form swapped into the chart region (tests/test_middleware.py has the rule)."""
+    response = client.get(reverse("dashboard") + "?range=1M", **htmx_to("dashboard-chart"))
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(f"{reverse('login')}?next=/")
+    assert response.content == b""
 
 
 # --- Forecast card ------------------------------------------------------------------------------------------
