@@ -84,13 +84,18 @@ class ForecastQuerySet(models.QuerySet):
     def backtest(self):
         return self.filter(kind=Forecast.Kind.BACKTEST)
 
+    def cross_validation(self):
+        return self.filter(kind=Forecast.Kind.CV)
+
 
 class Forecast(models.Model):
     """One model version's forecast of one trading day's gold close, scored once the close is known."""
 
     class Kind(models.TextChoices):
         LIVE = "live", "Live"
-        BACKTEST = "backtest", "Backtest"
+        LATE = "late", "Late (made after its target close was stored)"
+        BACKTEST = "backtest", "Backtest (walk-forward test)"
+        CV = "cv", "Cross-validation (out-of-fold)"
 
     model_version = models.ForeignKey("training.ModelVersion", on_delete=models.CASCADE, related_name="forecasts")
     kind = models.CharField(max_length=8, choices=Kind.choices)

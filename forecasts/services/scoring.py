@@ -70,14 +70,15 @@ def forecasts_score() -> int:
     return len(pending)
 
 
-def forecast_backtest_store(*, model_version, rows: Iterable[dict]) -> int:
-    """Store a model version's test-window predictions as scored `backtest` forecasts. Idempotent.
+def forecast_backtest_store(*, model_version, rows: Iterable[dict], kind: str = Forecast.Kind.BACKTEST) -> int:
+    """Store a model version's out-of-sample predictions as scored forecasts of `kind`: its walk-forward test
+    window (`backtest`) or its CV folds (`cv`). Idempotent.
 
     All or nothing: a row with a non-finite value (or a price not above zero, or bands out of order) raises
     ForecastUnusable naming its day, and no row is stored.
     """
     existing = set(
-        Forecast.objects.filter(model_version=model_version, kind=Forecast.Kind.BACKTEST).values_list(
+        Forecast.objects.filter(model_version=model_version, kind=kind).values_list(
             "target_date", flat=True
         )
     )
@@ -91,11 +92,11 @@ def forecast_backtest_store(*, model_version, rows: Iterable[dict]) -> int:
             problem = actual_close_problem(row["actual_close"])
         if problem is not None:
             raise ForecastUnusable(
-                f"{model_version}: backtest forecast of {target_date.isoformat()}: {problem}; nothing was stored."
+                f"{model_version}: {kind} forecast of {target_date.isoformat()}: {problem}; nothing was stored."
             )
         forecast = Forecast(
             model_version=model_version,
-            kind=Forecast.Kind.BACKTEST,
+            kind=kind,
             target_date=target_date,
             as_of_date=_as_date(row["as_of_date"]),
             last_close=row["last_close"],

@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from tests.conftest import GOLD_CSV, SPX_CSV, require_services
-from tests.factories import MLEngineerFactory
+from tests.factories import MLEngineerFactory, StaffUserFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -60,7 +60,7 @@ def build_network(architecture: str, hyperparameters: dict[str, Any], input_shap
         ]
     elif architecture == "lstm":
         layers += [
-            keras.layers.LSTM(hp["units"], kernel_regularizer=l2, recurrent_regularizer=l2),
+            keras.layers.LSTM(hp["units"], kernel_regularizer=l2, recurrent_regularizer=l2, unroll=True),
             keras.layers.Dropout(hp["dropout"]),
         ]
     else:
@@ -125,7 +125,20 @@ class Trainer:
         def validation_loss(x, y):
             return tf.reduce_mean(tf.square(model(x, training=False)[:, 0] - y))
 
-        self._train_step = train_step
+        batch_size = int(hyperparameters["batch_size"])
+
+        @tf.function(
+            input_signature=[spec, target_spec, tf.TensorSpec([None], tf.int32)], reduce_retracing=True
+        )
+        def train_epoch(x, y, order):
+            """One pass over the shuffled samples in `batch_size` steps, inside one graph call."""
+            n = tf.shape(order)[0]
+            for start in tf.range(0, n, batch_size):
+                batch = order[start : tf.minimum(start + batch_size, n)]
+                train_step(tf.gather(x, batch), tf.gather(y, batch))
+            return n
+
+        self._train_epoch = train_epoch
         self._validation_loss = validation_loss
         self._predict = tf.function(lambda x: model(x, training=False)[:, 0], input_signature=[spec])
 
@@ -149,7 +162,6 @@ class Trainer:
             raise ValueError("epochs must be positive")
         _restore(self.model.variables, self._initial)
         _restore(self.optimizer.variables, self._initial_optimizer)
-        batch_size = self.hyperparameters["batch_size"]
         x_t, y_t = tf.constant(x, tf.float32), tf.constant(y, tf.float32)
         early_stopping = x_val is not None and y_val is not None and len(x_val) > 0
         if early_stopping:
@@ -158,10 +170,7 @@ class Trainer:
         n = len(x)
         best_loss, best_epoch, best_weights, waited, epoch = np.inf, 0, None, 0, 0
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(n)
-            for start in range(0, n, batch_size):
-                batch = tf.constant(order[start : start + batch_size])
-                self._train_step(tf.gather(x_t, batch), tf.gather(y_t, batch))
+            self._train_epoch(x_t, y_t, tf.constant(rng.permutation(n), tf.int32))
             if not early_stopping:
                 continue
             loss = float(self._validation_loss(x_val_t, y_val_t))

@@ -74,7 +74,8 @@ class CandidateResult:
     refit_epochs: int | None = None
     conformal_quantiles: dict[str, float] = field(default_factory=dict)  # multipliers of σ_t ("normalized")
     conformal_method: str = ABSOLUTE
-    backtest: list[dict[str, Any]] = field(default_factory=list)
+    backtest: list[dict[str, Any]] = field(default_factory=list)  # walk-forward test forecasts
+    cv_forecasts: list[dict[str, Any]] = field(default_factory=list)  # out-of-fold CV forecasts, same shape
     cv: dict[str, Any] = field(default_factory=dict)  # OutOfSample.to_dict() of the chosen configuration
     walk_forward: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
@@ -294,6 +295,7 @@ def _complete(
         conformal_quantiles=dict(forecaster.quantiles),
         conformal_method=forecaster.conformal_method,
         backtest=backtest_rows(samples, walk, forecaster),
+        cv_forecasts=backtest_rows(samples, cv, forecaster),
         cv=cv.to_dict(),
         walk_forward=walk.to_dict(),
         seconds=round(time.perf_counter() - started, 3),

@@ -300,6 +300,7 @@ def training_candidate_fit(*, run_id: int, kind: str) -> dict:
         raise
     summary = result.to_dict()
     summary.pop("backtest", None)
+    summary.pop("cv_forecasts", None)
     summary["model_version_id"] = version.pk
     return summary
 
@@ -308,6 +309,7 @@ def _record_candidate(*, result, run: TrainingRun) -> ModelVersion:
     with transaction.atomic():
         version = model_version_record(result=result, run=run)
         forecast_backtest_store(model_version=version, rows=result.backtest)
+        forecast_backtest_store(model_version=version, rows=result.cv_forecasts, kind="cv")
     return version
 
 
@@ -343,7 +345,7 @@ def training_run_finalize(*, run_id: int, results: list[dict]) -> ModelVersion:
 
     run = TrainingRun.objects.get(pk=run_id)
     try:
-        candidates = [CandidateResult.from_dict({**r, "backtest": []}) for r in results]
+        candidates = [CandidateResult.from_dict({**r, "backtest": [], "cv_forecasts": []}) for r in results]
         networks = [c for c in candidates if c.kind in NETWORK_KINDS]
         if len(networks) >= 2:
             candidates.append(_ensemble(run=run, members=networks))

@@ -66,6 +66,9 @@ def test_train_registers_every_candidate_and_the_champion_obeys_the_rule(history
         # The walk-forward test window is stored as scored backtest forecasts.
         backtest = Forecast.objects.backtest().filter(model_version=version)
         assert backtest.count() == 250 and backtest.scored().count() == 250
+        # And every selection day's out-of-fold CV forecast, scored: the evidence behind the rule.
+        cv = Forecast.objects.cross_validation().filter(model_version=version)
+        assert cv.count() == 500 and cv.scored().count() == 500
 
 
 def test_a_refit_run_reuses_the_latest_tune(history):
