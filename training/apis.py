@@ -57,6 +57,7 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
             "selection_start",
             "test_start",
             "fitted_through",
+            "intervals",
             "training_run",
             "created_at",
         ]

@@ -29,6 +29,11 @@ class ModelVersion(models.Model):
         default=dict, blank=True, help_text="test_days, selection_days, folds, retrain_every, lookback"
     )
     refit_epochs = models.PositiveIntegerField(null=True, blank=True)
+    intervals = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Bands: σ model, adaptive γ, starting state α_0 and split-conformal multipliers (chosen on CV).",
+    )
     data_start = models.DateField(null=True, blank=True)
     data_end = models.DateField(null=True, blank=True)
     selection_start = models.DateField(null=True, blank=True, help_text="First CV target date.")

@@ -19,6 +19,7 @@ from forecasts.calendar import next_trading_day
 from forecasts.exceptions import ForecastError, ForecastNotReady, ForecastUnusable
 from forecasts.models import Forecast
 from forecasts.selectors.prices import price_closes_frame
+from forecasts.services.bands import band_alpha
 from forecasts.services.forecast_checks import FORECAST_VALUE_FIELDS, forecast_values_problem
 from training.models import ModelVersion
 from training.selectors import model_version_champion, model_version_naive_baseline
@@ -134,7 +135,7 @@ def _forecast_store(
             f"{version} needs {forecaster.min_history} days with both a gold and an S&P 500 close; "
             f"the database has {len(closes)}. Import more history first."
         )
-    point = forecaster.forecast(closes)
+    point = forecaster.forecast(closes, alpha=band_alpha(model_version=version))
     _check_usable(point, version=version, target=target)
     # Race-safe: the unique (model_version, target_date, kind) constraint makes a concurrent second insert
     # fail, and get_or_create (which inserts inside a savepoint) then returns the row the other worker stored.

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from forecasts.exceptions import ForecastUnusable
 from forecasts.models import Forecast, PriceBar
+from forecasts.services.bands import band_states_refresh
 from forecasts.services.forecast_checks import actual_close_problem, forecast_values_problem
+from training.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ def forecasts_score() -> int:
         Forecast.objects.bulk_update(pending, SCORE_FIELDS, batch_size=500)
     if pending:
         logger.info("Scored %d forecasts", len(pending))
+    live_versions = {f.model_version_id for f in pending if f.kind == Forecast.Kind.LIVE}
+    band_states_refresh(versions=ModelVersion.objects.filter(pk__in=live_versions))
     return len(pending)
 
 

@@ -23,7 +23,7 @@ class FakeForecaster:
         self.min_history = min_history
         self.predicted_return = 0.0 if architecture == "naive" else NETWORK_RETURN
 
-    def forecast(self, closes) -> PointForecast:
+    def forecast(self, closes, *, alpha=None) -> PointForecast:
         last_close = float(closes["gold"].iloc[-1])
         predicted = last_close * math.exp(self.predicted_return)
         return PointForecast(

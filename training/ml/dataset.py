@@ -87,6 +87,18 @@ class Samples:
         )
 
     @property
+    def gold_returns(self) -> np.ndarray:
+        """r[p] = log(gold[p] / gold[p−1]) for every closes position p (r[0] NaN): what σ_t models read."""
+        gold = self.closes["gold"].to_numpy(dtype=float)
+        returns = np.full(len(gold), np.nan)
+        returns[1:] = np.log(gold[1:] / gold[:-1])
+        return returns
+
+    def positions(self, rows: np.ndarray) -> np.ndarray:
+        """Closes positions of the as-of days of sample `rows`."""
+        return np.asarray(rows) + self.feature_config.warmup
+
+    @property
     def n_targets(self) -> int:
         return len(self.returns)
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from training.ml.conformal import conformal_quantiles
 from training.ml.dataset import Fold, Samples
 from training.ml.evidence import diebold_mariano
 from training.ml.kinds import FitReport, ReturnModel
@@ -136,44 +135,38 @@ def cv_metrics(samples: Samples, cv: OutOfSample) -> dict[str, Any]:
     }
 
 
-def band_scale(samples: Samples, rows: np.ndarray, forecaster) -> np.ndarray:
-    """σ_t of each as-of row (known at its close), as the forecaster scales its bands."""
-    return forecaster.band_scale(samples.features.iloc[rows])
+def window_scores(samples: Samples, oos: OutOfSample, bands) -> dict[str, Any]:
+    """Point and interval metrics of out-of-sample forecasts with their bands (`training.ml.calibration.Bands`),
+    with the DM test against naive over the same days. The market regimes are terciles of the 20-day realised
+    volatility of gold over the window, the same days for every candidate whatever σ its bands use."""
+    from training.ml.volatility import Realised
 
-
-def calibrate(samples: Samples, cv: OutOfSample, forecaster) -> dict[str, float]:
-    """Conformal quantiles from the pooled CV residuals in return space, normalised by σ_t."""
-    return conformal_quantiles(samples.returns[cv.rows], cv.predicted, band_scale(samples, cv.rows, forecaster))
-
-
-def walk_forward_metrics(samples: Samples, walk: OutOfSample, forecaster) -> dict[str, Any]:
-    """The walk-forward test window's price-space metrics and bands, with the DM test against naive (reported)."""
     metrics = window_metrics(
-        last_close=samples.last_close[walk.rows],
-        actual_close=samples.actual_close[walk.rows],
-        predicted_return=walk.predicted,
-        quantiles=forecaster.quantiles,
-        scale=band_scale(samples, walk.rows, forecaster),
+        last_close=samples.last_close[oos.rows],
+        actual_close=samples.actual_close[oos.rows],
+        predicted_return=oos.predicted,
+        quantiles=bands.multipliers,
+        scale=bands.sigma,
+        regime=Realised().sigma(samples.gold_returns, samples.positions(oos.rows)),
     )
-    dm = diebold_mariano(walk.abs_errors(samples), samples.price_errors(walk.rows, np.zeros(len(walk.rows))))
-    return {**metrics, "dm_statistic": dm.statistic, "p_value": dm.p_value, "refits": len(np.unique(walk.fold))}
+    dm = diebold_mariano(oos.abs_errors(samples), samples.price_errors(oos.rows, np.zeros(len(oos.rows))))
+    return {**metrics, "dm_statistic": dm.statistic, "p_value": dm.p_value, "refits": len(np.unique(oos.fold))}
 
 
-def backtest_rows(samples: Samples, walk: OutOfSample, forecaster) -> list[dict[str, Any]]:
-    """The walk-forward forecasts as stored backtest rows (dates ISO, prices and bands as floats)."""
+def backtest_rows(samples: Samples, oos: OutOfSample, bands) -> list[dict[str, Any]]:
+    """Out-of-sample forecasts with their bands as stored forecast rows (dates ISO, prices as floats)."""
     from training.ml.conformal import band
 
-    rows = walk.rows
-    scale = band_scale(samples, rows, forecaster)
-    last_close, predicted = samples.last_close[rows], walk.predicted
-    lower_80, upper_80 = band(last_close, predicted, forecaster.quantiles["80"], scale)
-    lower_95, upper_95 = band(last_close, predicted, forecaster.quantiles["95"], scale)
+    rows = oos.rows
+    last_close, predicted = samples.last_close[rows], oos.predicted
+    lower_80, upper_80 = band(last_close, predicted, bands.multipliers["80"], bands.sigma)
+    lower_95, upper_95 = band(last_close, predicted, bands.multipliers["95"], bands.sigma)
     as_of, targets = samples.as_of(rows), samples.target_dates(rows)
     out = []
     for i in range(len(rows)):
         values = [last_close[i], predicted[i], lower_80[i], upper_80[i], lower_95[i], upper_95[i]]
         if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"non-finite backtest forecast for {targets[i].date()}")
+            raise ValueError(f"non-finite out-of-sample forecast for {targets[i].date()}")
         out.append(
             {
                 "as_of_date": as_of[i].date().isoformat(),

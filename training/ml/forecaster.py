@@ -2,10 +2,14 @@
 and its conformal bands, the same at training and serving time. TensorFlow is imported only when a network is
 loaded or called.
 
-Bundle format 3 holds any method: `kind` and the method's own JSON state (plus its files, e.g. a network).
-Formats 1 and 2 (naive or one network with its scaler) are still read: format 2 records the conformal method
-("normalized": bands scaled by σ_t, see `training.ml.conformal`); format 1 has none and is served as it was
-trained: "absolute".
+The band of a forecast as of day t is close_t · exp(r̂ ± q·σ_t): σ_t from the version's volatility model
+(`training.ml.volatility`), q from its calibration (`training.ml.intervals.Calibration`: split-conformal, or
+adaptive at the live state α_t the prediction service passes in).
+
+Bundle format 4 holds any method, its volatility model and its calibration. Older bundles are still read:
+format 3 (any method, bands scaled by the 20-day realised volatility), formats 1 and 2 (naive or one network
+with its scaler; format 2 "normalized" bands scaled by the `gold_vol_<w>` feature's window, format 1
+"absolute" return-space half-widths).
 """
 
 import json
@@ -17,21 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.ml.conformal import (
-    ABSOLUTE,
-    NORMALIZED,
-    band,
-    check_method,
-    floored_scale,
-    scale_feature,
-    volatility_scale,
-)
+from training.ml.conformal import band
 from training.ml.features import FeatureConfig, build_features, feature_names
+from training.ml.intervals import Calibration
 from training.ml.kinds import Naive, ReturnModel, method_class
+from training.ml.volatility import Constant, Realised, VolatilityModel, gold_log_returns, volatility_class
 
 BUNDLE_FILE = "forecaster.json"
-BUNDLE_FORMAT = 3
-READABLE_FORMATS = (1, 2, 3)
+BUNDLE_FORMAT = 4
+READABLE_FORMATS = (1, 2, 3, 4)
 
 
 @dataclass(frozen=True)
@@ -55,8 +53,7 @@ class PointForecast:
 class Forecaster:
     """Predicts the next-day gold log return from closes with `model`; price = last close · exp(return).
 
-    The bands are last close · exp(return ± quantile · σ_t) with σ_t the `scale_column` feature of the as-of day
-    for the "normalized" conformal method, last close · exp(return ± quantile) for the "absolute" one.
+    The bands are last close · exp(return ± q · σ_t) (see the module docstring).
     """
 
     def __init__(
@@ -64,35 +61,36 @@ class Forecaster:
         *,
         model: ReturnModel,
         feature_config: FeatureConfig,
-        quantiles: dict[str, float],
-        conformal_method: str = NORMALIZED,
-        scale_column: str | None = None,
+        volatility: VolatilityModel | None = None,
+        calibration: Calibration | None = None,
+        quantiles: dict[str, float] | None = None,
     ) -> None:
         self.model = model
         self.feature_config = feature_config
-        self.quantiles = {"80": float(quantiles["80"]), "95": float(quantiles["95"])}
-        self.conformal_method = check_method(conformal_method)
-        self.scale_column = scale_column or scale_feature(feature_config)
-        names = feature_names(feature_config)
-        if self.scale_column not in names:
-            raise ValueError(f"{self.scale_column} is not one of the configured features")
-        self._scale_position = names.index(self.scale_column)
+        self.volatility = volatility if volatility is not None else Realised()
+        if calibration is None:
+            calibration = Calibration(quantiles=dict(quantiles or {"80": 0.0, "95": 0.0}))
+        self.calibration = calibration
 
     @property
     def kind(self) -> str:
         return self.model.kind
 
     @property
+    def quantiles(self) -> dict[str, float]:
+        """The split-conformal multipliers of σ_t at the nominal levels."""
+        return self.calibration.quantiles
+
+    @property
     def feature_rows(self) -> int:
-        """Feature rows one forecast reads: the method's window, at least the as-of row for σ_t (0: none)."""
-        return max(self.model.window, 1 if self.conformal_method == NORMALIZED else 0)
+        """Feature rows one forecast reads: the method's window (0: none)."""
+        return self.model.window
 
     @property
     def min_history(self) -> int:
-        """Rows of joined closes needed for one forecast."""
-        if self.feature_rows == 0:
-            return 1
-        return self.feature_config.warmup + self.feature_rows
+        """Rows of joined closes needed for one forecast: the method's features and σ_t's returns."""
+        features = self.feature_config.warmup + self.feature_rows if self.feature_rows else 1
+        return max(features, self.volatility.window + 1)
 
     def features(self, closes: pd.DataFrame) -> pd.DataFrame:
         """The feature rows one forecast as of the last row reads, from only the tail of history it needs."""
@@ -101,27 +99,28 @@ class Forecaster:
             raise ValueError(f"a {self.kind} forecast needs {self.min_history} days of closes")
         return features
 
-    def band_scale(self, features: pd.DataFrame) -> np.ndarray:
-        """What the quantiles multiply for each row of `build_features` output: σ (normalized) or 1 (absolute)."""
-        if self.conformal_method == ABSOLUTE:
-            return np.ones(len(features))
-        return volatility_scale(features, self.scale_column)
+    def sigma(self, gold: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """σ_t of as-of positions in a gold close series (known at each close)."""
+        return self.volatility.sigma(gold_log_returns(np.asarray(gold, dtype=float)), positions)
 
-    def forecast(self, closes: pd.DataFrame) -> PointForecast:
-        """The forecast for the trading day after the last row of `closes`."""
+    def forecast(self, closes: pd.DataFrame, *, alpha: dict[str, float] | None = None) -> PointForecast:
+        """The forecast for the trading day after the last row of `closes`; `alpha` is the live state of
+        adaptive bands ({"80": α_t, "95": α_t}), None for the split-conformal bands."""
         if len(closes) < self.min_history:
             raise ValueError(f"a {self.kind} forecast needs {self.min_history} days of closes, got {len(closes)}")
-        gold = closes.columns.get_loc("gold")  # positional: no Series per call
-        last_close = float(closes.iat[-1, gold] if isinstance(gold, int) else closes["gold"].iloc[-1])
+        gold_column = closes.columns.get_loc("gold")  # positional: no Series per call
+        tail = closes.iloc[-self.min_history :]
+        gold = tail.iloc[:, gold_column].to_numpy(dtype=float) if isinstance(gold_column, int) else tail["gold"]
+        last_close = float(gold[-1])
         # One build_features call on the tail; the rest works on its numpy values.
         values = self.features(closes).to_numpy(dtype=float) if self.feature_rows else None
         predicted_return = float(self.model.predict_features(values))
-        if self.conformal_method == ABSOLUTE:
-            scale = 1.0
-        else:  # band_scale of the as-of row
-            scale = float(floored_scale(values[-1:, self._scale_position], self.scale_column)[0])
-        lower_80, upper_80 = band(last_close, predicted_return, self.quantiles["80"], scale)
-        lower_95, upper_95 = band(last_close, predicted_return, self.quantiles["95"], scale)
+        window = self.volatility.window
+        sigma = self.volatility.sigma_at(np.log(gold[-window:] / gold[-window - 1 : -1])) if window else 1.0
+        sigma = max(sigma, 1e-4) if window else sigma
+        q = {key: self.calibration.multiplier(key, None if alpha is None else alpha[key]) for key in ("80", "95")}
+        lower_80, upper_80 = band(last_close, predicted_return, q["80"], sigma)
+        lower_95, upper_95 = band(last_close, predicted_return, q["95"], sigma)
         forecast = PointForecast(
             as_of_date=pd.Timestamp(closes.index[-1]).date(),
             last_close=last_close,
@@ -145,10 +144,9 @@ class Forecaster:
             "kind": self.kind,
             "feature_config": self.feature_config.to_dict(),
             "features": feature_names(self.feature_config),
-            "quantiles": self.quantiles,
-            "conformal_method": self.conformal_method,
-            "conformal_scale": self.scale_column,
             "model": self.model.state(),
+            "volatility": {"kind": self.volatility.kind, "state": self.volatility.state()},
+            "calibration": self.calibration.to_dict(),
         }
         (directory / BUNDLE_FILE).write_text(json.dumps(bundle, indent=2))
         self.model.save_files(directory)
@@ -162,18 +160,31 @@ class Forecaster:
         bundle_format = bundle.get("format")
         if bundle_format not in READABLE_FORMATS:
             raise ValueError(f"unsupported forecaster bundle format {bundle_format!r}")
-        if bundle_format == 3:
+        if bundle_format >= 3:
             model = method_class(bundle["kind"]).load(bundle["model"], directory)
         else:
             model = _load_single_network_bundle(bundle, directory)
+        if bundle_format >= 4:
+            volatility = volatility_class(bundle["volatility"]["kind"]).load(bundle["volatility"]["state"])
+            calibration = Calibration.from_dict(bundle["calibration"])
+        else:
+            volatility, calibration = _legacy_bands(bundle)
         return cls(
             model=model,
             feature_config=FeatureConfig.from_dict(bundle["feature_config"]),
-            quantiles=bundle["quantiles"],
-            # Bundles without a method predate the normalized bands: their quantiles are half-widths.
-            conformal_method=bundle.get("conformal_method", ABSOLUTE),
-            scale_column=bundle.get("conformal_scale"),
+            volatility=volatility,
+            calibration=calibration,
         )
+
+
+def _legacy_bands(bundle: dict[str, Any]) -> tuple[VolatilityModel, Calibration]:
+    """Formats 1-3: "normalized" bands scale the `gold_vol_<w>` window's realised volatility; bundles without a
+    method predate the normalized bands and their quantiles are return-space half-widths ("absolute")."""
+    calibration = Calibration(quantiles={k: float(v) for k, v in bundle["quantiles"].items()})
+    if bundle.get("conformal_method", "absolute") == "absolute":
+        return Constant(), calibration
+    column = bundle.get("conformal_scale") or "gold_vol_20"
+    return Realised(int(column.rsplit("_", 1)[-1])), calibration
 
 
 def _load_single_network_bundle(bundle: dict[str, Any], directory: Path) -> ReturnModel:

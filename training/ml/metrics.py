@@ -1,4 +1,11 @@
-"""Forecast metrics for one window (validation or test), JSON-serializable (floats or None)."""
+"""Forecast metrics for one window (CV days or the walk-forward test), JSON-serializable (floats or None).
+
+Point errors in price space; the bands as a probabilistic forecast: coverage (overall and per volatility
+regime: terciles of σ_t over the window), mean width, the interval (Winkler) score at 80% and 95%, the pinball
+loss at the band quantiles and the CRPS of the predictive distribution the band quantiles define: the five
+quantiles 2.5%, 10%, 50% (the point forecast), 90%, 97.5% in price space, scored with scoringrules'
+`crps_quantile` (2/|Q|·Σ pinball). Scores come from `scoringrules`, not written again here.
+"""
 
 import numpy as np
 
@@ -17,8 +24,15 @@ METRIC_NAMES = (
     "coverage_95",
     "width_80",
     "width_95",
+    "winkler_80",
+    "winkler_95",
+    "pinball",
+    "crps",
+    "coverage_by_regime",
     "n",
 )
+QUANTILE_LEVELS = (0.025, 0.10, 0.50, 0.90, 0.975)
+REGIMES = ("calm", "normal", "volatile")
 
 
 def _r2(actual: np.ndarray, predicted: np.ndarray) -> float | None:
@@ -40,13 +54,15 @@ def window_metrics(
     last_close: np.ndarray,
     actual_close: np.ndarray,
     predicted_return: np.ndarray,
-    quantiles: dict[str, float],
+    quantiles: dict[str, float | np.ndarray],
     scale: np.ndarray | float = 1.0,
+    regime: np.ndarray | None = None,
 ) -> dict[str, float | int | None]:
     """Price-space errors, return-space R², direction, error relative to naive, and conformal band quality.
 
-    The bands are last_close · exp(predicted_return ± quantile · scale): `scale` is σ_t of each sample for the
-    normalized conformal method, 1 for the absolute one.
+    The bands are last_close · exp(predicted_return ± quantile · scale): `scale` is σ_t of each sample (1 for
+    the absolute bands of old versions); a quantile may be one value or one per day (adaptive bands). The
+    volatility regimes are terciles of `regime` (default: `scale`) over the window.
     """
     last_close = np.asarray(last_close, dtype=float)
     actual_close = np.asarray(actual_close, dtype=float)
@@ -68,9 +84,46 @@ def window_metrics(
         "naive_mae": naive_mae,
         "rmae": mae / naive_mae if naive_mae > 0 else None,
     }
-    for key in ("80", "95"):
-        lower, upper = band(last_close, predicted_return, quantiles[key], scale)
-        metrics[f"coverage_{key}"] = float(np.mean((actual_close >= lower) & (actual_close <= upper)))
+    bands = {key: band(last_close, predicted_return, quantiles[key], scale) for key in ("80", "95")}
+    inside = {key: (actual_close >= lower) & (actual_close <= upper) for key, (lower, upper) in bands.items()}
+    for key, (lower, upper) in bands.items():
+        metrics[f"coverage_{key}"] = float(np.mean(inside[key]))
         metrics[f"width_{key}"] = float(np.mean(upper - lower))
+    metrics.update(probabilistic_scores(actual_close, predicted_close, bands))
+    regime = np.broadcast_to(np.asarray(scale if regime is None else regime, dtype=float), last_close.shape)
+    metrics["coverage_by_regime"] = coverage_by_regime(regime, inside, bands)
     metrics["n"] = len(last_close)
     return {name: metrics[name] for name in METRIC_NAMES}
+
+
+def probabilistic_scores(actual_close, predicted_close, bands) -> dict[str, float]:
+    """Winkler 80/95, mean pinball loss at the band quantiles and the quantile CRPS (scoringrules)."""
+    import scoringrules as sr
+
+    (lower_80, upper_80), (lower_95, upper_95) = bands["80"], bands["95"]
+    quantiles = np.column_stack([lower_95, lower_80, predicted_close, upper_80, upper_95])
+    levels = np.array(QUANTILE_LEVELS)
+    pinball = np.mean([sr.quantile_score(actual_close, quantiles[:, i], level) for i, level in enumerate(levels)])
+    return {
+        "winkler_80": float(np.mean(sr.interval_score(actual_close, lower_80, upper_80, 0.20))),
+        "winkler_95": float(np.mean(sr.interval_score(actual_close, lower_95, upper_95, 0.05))),
+        "pinball": float(pinball),
+        "crps": float(np.mean(sr.crps_quantile(actual_close, quantiles, levels))),
+    }
+
+
+def coverage_by_regime(sigma: np.ndarray, inside: dict, bands: dict) -> dict[str, dict]:
+    """Coverage and width of each band on the calm, normal and volatile third of the days (terciles of σ_t)."""
+    if len(np.unique(sigma)) < 3:
+        return {}
+    low, high = np.quantile(sigma, [1 / 3, 2 / 3])
+    masks = {"calm": sigma <= low, "normal": (sigma > low) & (sigma <= high), "volatile": sigma > high}
+    out = {}
+    for name, mask in masks.items():
+        if not mask.any():
+            continue
+        out[name] = {"n": int(mask.sum()), "sigma_max": float(sigma[mask].max())}
+        for key, (lower, upper) in bands.items():
+            out[name][f"coverage_{key}"] = float(np.mean(inside[key][mask]))
+            out[name][f"width_{key}"] = float(np.mean((upper - lower)[mask]))
+    return out

@@ -28,17 +28,9 @@ from typing import Any
 
 import pandas as pd
 
-from training.ml.conformal import ABSOLUTE, NORMALIZED
+from training.ml.calibration import fit_bands
 from training.ml.dataset import Protocol, Samples, Windows
-from training.ml.evaluation import (
-    OutOfSample,
-    backtest_rows,
-    calibrate,
-    cv_metrics,
-    refit_epochs,
-    rolling_origin,
-    walk_forward_metrics,
-)
+from training.ml.evaluation import OutOfSample, backtest_rows, cv_metrics, refit_epochs, rolling_origin, window_scores
 from training.ml.features import FeatureConfig, feature_names
 from training.ml.forecaster import Forecaster
 from training.ml.kinds import NETWORK_KINDS, ReturnModel, method_class
@@ -48,7 +40,7 @@ from training.ml.tuning import Trial, best_trial, trials_for, tune
 logger = logging.getLogger(__name__)
 
 _DATE_FIELDS = ("data_start", "data_end", "selection_start", "test_start", "fitted_through")
-STAGES = ("cv", "refit", "walk_forward", "mlflow")
+STAGES = ("cv", "refit", "walk_forward", "bands", "mlflow")
 
 
 @dataclass
@@ -72,8 +64,7 @@ class CandidateResult:
     fitted_through: date  # last target date the served model learnt from
     trials: int
     refit_epochs: int | None = None
-    conformal_quantiles: dict[str, float] = field(default_factory=dict)  # multipliers of σ_t ("normalized")
-    conformal_method: str = ABSOLUTE
+    intervals: dict[str, Any] = field(default_factory=dict)  # σ model, γ, α_0, split-conformal multipliers
     backtest: list[dict[str, Any]] = field(default_factory=list)  # walk-forward test forecasts
     cv_forecasts: list[dict[str, Any]] = field(default_factory=list)  # out-of-fold CV forecasts, same shape
     cv: dict[str, Any] = field(default_factory=dict)  # OutOfSample.to_dict() of the chosen configuration
@@ -237,23 +228,37 @@ def _complete(
     step: Callable[[str], None],
 ) -> CandidateResult:
     """Bands, metrics and registration, the same for every kind."""
+    t0 = time.perf_counter()
+    bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward)
+    stage_seconds["bands"] = round(time.perf_counter() - t0, 3)
     forecaster = Forecaster(
-        model=served,
-        feature_config=samples.feature_config,
-        quantiles={"80": 0.0, "95": 0.0},
-        conformal_method=NORMALIZED,
+        model=served, feature_config=samples.feature_config, volatility=bands.volatility, calibration=bands.calibration
     )
-    forecaster.quantiles = calibrate(samples, cv, forecaster)
-    cv_scores = {**cv_metrics(samples, cv), "best_epochs": cv.best_epochs, "fit_seconds": round(cv.fit_seconds, 3)}
-    test_scores = {**walk_forward_metrics(samples, walk, forecaster), "fit_seconds": round(walk.fit_seconds, 3)}
+    cv_scores = {
+        **window_scores(samples, cv, bands.cv),
+        **cv_metrics(samples, cv),
+        "best_epochs": cv.best_epochs,
+        "fit_seconds": round(cv.fit_seconds, 3),
+        "interval_choice": bands.choice["table"],
+    }
+    cv_scores.pop("refits", None)
+    test_scores = {**window_scores(samples, walk, bands.walk_forward), "fit_seconds": round(walk.fit_seconds, 3)}
+    intervals = {
+        "volatility": bands.volatility.kind,
+        "volatility_label": bands.volatility.label,
+        "gamma": bands.calibration.gamma,
+        "alpha0": bands.calibration.alpha0,
+        "quantiles": bands.calibration.quantiles,
+        "calibration_days": len(cv.rows),
+    }
     protocol = windows.protocol
     params = {
         **hyperparameters,
         "kind": kind,
         "trials": trials,
         "refit_epochs": epochs,
-        "conformal_method": forecaster.conformal_method,
-        "conformal_scale": forecaster.scale_column,
+        "volatility": bands.volatility.kind,
+        "aci_gamma": bands.calibration.gamma,
         **protocol.to_dict(),
         **{f"feature_{key}": value for key, value in samples.feature_config.to_dict().items()},
     }
@@ -264,6 +269,8 @@ def _complete(
         **_flat_metrics("test", test_scores),
         "conformal_q80": forecaster.quantiles["80"],
         "conformal_q95": forecaster.quantiles["95"],
+        "aci_alpha0_80": bands.calibration.alpha0["80"],
+        "aci_alpha0_95": bands.calibration.alpha0["95"],
     }
     version, model_uri = tracker.register(
         forecaster,
@@ -292,10 +299,9 @@ def _complete(
         fitted_through=samples.target_date(samples.n_targets - 1),
         trials=trials,
         refit_epochs=epochs,
-        conformal_quantiles=dict(forecaster.quantiles),
-        conformal_method=forecaster.conformal_method,
-        backtest=backtest_rows(samples, walk, forecaster),
-        cv_forecasts=backtest_rows(samples, cv, forecaster),
+        intervals=intervals,
+        backtest=backtest_rows(samples, walk, bands.walk_forward),
+        cv_forecasts=backtest_rows(samples, cv, bands.cv),
         cv=cv.to_dict(),
         walk_forward=walk.to_dict(),
         seconds=round(time.perf_counter() - started, 3),

@@ -327,6 +327,7 @@ def model_version_record(*, result, run: TrainingRun | None = None) -> ModelVers
             "feature_config": result.feature_config,
             "protocol": result.protocol,
             "refit_epochs": result.refit_epochs,
+            "intervals": result.intervals,
             "data_start": result.data_start,
             "data_end": result.data_end,
             "selection_start": result.selection_start,

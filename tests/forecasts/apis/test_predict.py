@@ -122,7 +122,9 @@ def test_without_prices_it_says_to_load_them(api, champion):
 def test_a_non_finite_forecast_is_refused_with_a_503_and_nothing_stored(api, champion, closes, monkeypatch):
     honest = forecasters.FakeForecaster.forecast
     monkeypatch.setattr(
-        forecasters.FakeForecaster, "forecast", lambda self, closes: replace(honest(self, closes), upper_80=math.inf)
+        forecasters.FakeForecaster,
+        "forecast",
+        lambda self, closes, alpha=None: replace(honest(self, closes), upper_80=math.inf),
     )
 
     response = api.post(URL, {"predict_tomorrow": True}, format="json")

@@ -179,7 +179,9 @@ def test_a_forecaster_answering_a_non_finite_number_stores_nothing(champion, mon
     store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
     honest = forecasters.FakeForecaster.forecast
     monkeypatch.setattr(
-        forecasters.FakeForecaster, "forecast", lambda self, closes: replace(honest(self, closes), **{field: value})
+        forecasters.FakeForecaster,
+        "forecast",
+        lambda self, closes, alpha=None: replace(honest(self, closes), **{field: value}),
     )
 
     with pytest.raises(ForecastError, match=rf"{field} {value} for 2025-09-25; nothing was stored"):
@@ -223,7 +225,8 @@ def test_a_naive_champion_from_the_real_mlflow_registry_forecasts(monkeypatch, s
     )
     version = model_version_record(result=result)
     ModelVersion.objects.filter(pk=version.pk).update(is_champion=True)
-    store_closes(trading_days(dt.date(2025, 8, 1), dt.date(2025, 9, 24)))  # the naive band needs 20 days of volatility
+    # The band's σ model reads up to 250 returns (GARCH), chosen on CV: store more than a year.
+    store_closes(trading_days(dt.date(2024, 8, 1), dt.date(2025, 9, 24)))
 
     (stored,) = prediction.forecast_next_day()
 

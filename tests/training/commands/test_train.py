@@ -52,6 +52,8 @@ def test_train_registers_every_candidate_and_the_champion_obeys_the_rule(history
     for version in versions:
         assert f"{version.architecture} v{version.version}" in table
     assert "CV rMAE" in table and " p " in table and "test rMAE" in table
+    # The bands: coverage per volatility tercile and the interval scores, naive beside every candidate.
+    assert "80% calm" in table and "W80÷naive" in table and "pinball" in table
     champion_line = next(line for line in table.splitlines() if line.startswith(f"{champion.architecture} v"))
     assert champion_line.rstrip().endswith("*")
 
@@ -63,6 +65,8 @@ def test_train_registers_every_candidate_and_the_champion_obeys_the_rule(history
         assert tags["fitted_through"] == LAST_COMMON_DAY.isoformat()
         assert len(version.cv_metrics["folds"]) == 5 and version.cv_metrics["n"] == 500
         assert version.test_metrics["refits"] == 2
+        assert set(version.test_metrics["coverage_by_regime"]) == {"calm", "normal", "volatile"}
+        assert version.intervals["volatility"] in ("realised", "ewma", "garch")
         # The walk-forward test window is stored as scored backtest forecasts.
         backtest = Forecast.objects.backtest().filter(model_version=version)
         assert backtest.count() == 250 and backtest.scored().count() == 250

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from tests.training.ml.series import random_walk_closes
+from training.ml.calibration import fit_bands
 from training.ml.conformal import (
     MIN_SCALE,
     band,
@@ -12,10 +13,9 @@ from training.ml.conformal import (
     volatility_scale,
 )
 from training.ml.dataset import Protocol, Samples, Windows
-from training.ml.evaluation import band_scale, calibrate, rolling_origin
+from training.ml.evaluation import rolling_origin
 from training.ml.features import FeatureConfig, build_features, build_target
-from training.ml.forecaster import Forecaster
-from training.ml.kinds.baselines import Drift, Naive
+from training.ml.kinds.baselines import Drift
 
 NO_BAND = {"80": 0.0, "95": 0.0}
 
@@ -144,24 +144,27 @@ def test_normalized_bands_cover_exchangeable_data_too():
         assert coverage == pytest.approx(level, abs=0.02)
 
 
-def test_normalized_quantiles_come_from_cv_residuals_and_never_see_the_test_window(closes):
-    """σ and residuals of the CV samples use closes up to their target dates only."""
+def test_the_bands_come_from_cv_residuals_and_never_see_the_test_window(closes):
+    """σ model, γ, calibration scores and their CV bands use closes up to each CV target date only."""
     protocol = Protocol(test_days=100, selection_days=120, folds=4, retrain_every=30, lookback=10)
     changed = closes.copy()
     changed.iloc[-100:] *= np.random.default_rng(1).uniform(0.8, 1.2, size=(100, 2))
-    forecaster = Forecaster(model=Naive(), feature_config=FeatureConfig(), quantiles=NO_BAND)
     computed = []
     for prices in (closes, changed):
         samples = Samples.from_closes(prices)
         windows = Windows.for_samples(samples, protocol)
         cv = rolling_origin(lambda: Drift({"window": 60}), samples, windows.folds, seed=0)
-        quantiles = calibrate(samples, cv, forecaster)
-        sigma = band_scale(samples, cv.rows, forecaster)
-        assert quantiles == conformal_quantiles(samples.returns[cv.rows], cv.predicted, sigma)
-        computed.append((quantiles, band_scale(samples, windows.test_rows, forecaster)))
-    (quantiles, test_sigma), (other_quantiles, other_test_sigma) = computed
-    assert quantiles == other_quantiles
-    assert not np.array_equal(test_sigma, other_test_sigma)  # the test window's own σ does move with its prices
+        walk = rolling_origin(lambda: Drift({"window": 60}), samples, windows.walk_forward, seed=0)
+        bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward)
+        computed.append(bands)
+    first, second = computed
+    assert first.choice == second.choice
+    assert first.calibration.quantiles == second.calibration.quantiles
+    np.testing.assert_array_equal(first.calibration.scores, second.calibration.scores)
+    np.testing.assert_array_equal(first.cv.sigma, second.cv.sigma)
+    for key in ("80", "95"):
+        np.testing.assert_array_equal(first.cv.multipliers[key], second.cv.multipliers[key])
+    assert not np.array_equal(first.walk_forward.sigma, second.walk_forward.sigma)  # the test window's own σ moves
 
 
 def test_normalized_bands_are_nested_around_the_point_forecast():

@@ -1,29 +1,36 @@
-"""The naive Forecaster end to end (no TensorFlow): normalized bands at serving time, bundles old and new."""
+"""Forecasters end to end without TensorFlow: σ_t-scaled bands at serving time, adaptive bands at a live state,
+bundles old and new."""
 
 import json
 
 import numpy as np
 import pytest
 
-from training.ml.features import FeatureConfig, build_features
+from training.ml.dataset import Samples
+from training.ml.features import FeatureConfig
 from training.ml.forecaster import BUNDLE_FILE, Forecaster
+from training.ml.intervals import Calibration
 from training.ml.kinds.baselines import Drift, Naive
+from training.ml.volatility import EWMA, GARCH, Realised, gold_log_returns
 
-QUANTILES = {"80": 1.3, "95": 2.1}  # multipliers of σ_t (normalized)
-OLD_QUANTILES = {"80": 0.011, "95": 0.017}  # return-space half-widths (absolute)
+QUANTILES = {"80": 1.3, "95": 2.1}  # multipliers of σ_t
+OLD_QUANTILES = {"80": 0.011, "95": 0.017}  # return-space half-widths (format 1, absolute)
 
 
 def naive(**kwargs) -> Forecaster:
     return Forecaster(model=Naive(), feature_config=FeatureConfig(), **kwargs)
 
 
-def test_normalized_bands_scale_with_the_20_day_volatility_of_the_as_of_day(closes):
+def realised_sigma(closes, window=20):
+    return np.std(gold_log_returns(closes["gold"].to_numpy())[-window:], ddof=1)
+
+
+def test_bands_scale_with_the_volatility_known_at_the_as_of_close(closes):
     forecaster = naive(quantiles=QUANTILES)
-    assert forecaster.conformal_method == "normalized" and forecaster.scale_column == "gold_vol_20"
-    assert forecaster.min_history == FeatureConfig().warmup + 1  # σ_t needs 20 returns
+    assert forecaster.volatility.kind == "realised" and forecaster.min_history == 21  # σ_t needs 20 returns
     forecast = forecaster.forecast(closes)
     last = closes["gold"].iloc[-1]
-    sigma = build_features(closes)["gold_vol_20"].iloc[-1]
+    sigma = realised_sigma(closes)
     assert forecast.last_close == forecast.predicted_close == last
     assert forecast.lower_80 == pytest.approx(last * np.exp(-1.3 * sigma), rel=1e-12)
     assert forecast.upper_95 == pytest.approx(last * np.exp(2.1 * sigma), rel=1e-12)
@@ -33,32 +40,61 @@ def test_normalized_bands_scale_with_the_20_day_volatility_of_the_as_of_day(clos
         forecaster.forecast(closes.iloc[-(forecaster.min_history - 1) :])
 
 
+@pytest.mark.parametrize("volatility", [EWMA(), GARCH(omega=2e-6, alpha=0.05, beta=0.9)])
+def test_every_volatility_model_serves_from_a_bounded_tail_the_sigma_it_trained_with(closes, volatility):
+    forecaster = naive(quantiles=QUANTILES, volatility=volatility)
+    assert forecaster.min_history == volatility.window + 1
+    samples = Samples.from_closes(closes)
+    position = len(closes) - 1
+    sigma = volatility.sigma(samples.gold_returns, np.array([position]))[0]
+    forecast = forecaster.forecast(closes)
+    assert forecast.upper_80 == pytest.approx(forecast.last_close * np.exp(1.3 * sigma), rel=1e-12)
+    assert forecaster.forecast(closes.iloc[-forecaster.min_history :]) == forecast
+
+
 def test_calmer_days_get_narrower_bands(closes):
     forecaster = naive(quantiles=QUANTILES)
-    sigma = build_features(closes)["gold_vol_20"]
-    calm, wild = sigma.idxmin(), sigma.idxmax()
+    returns = gold_log_returns(closes["gold"].to_numpy())
+    sigma = np.array([np.std(returns[p - 19 : p + 1], ddof=1) for p in range(21, len(closes))])
+    calm, wild = closes.index[21 + sigma.argmin()], closes.index[21 + sigma.argmax()]
     width = {day: forecaster.forecast(closes.loc[:day]) for day in (calm, wild)}
     assert (width[calm].upper_80 - width[calm].lower_80) / width[calm].last_close < (
         width[wild].upper_80 - width[wild].lower_80
     ) / width[wild].last_close
 
 
-def test_a_saved_bundle_records_the_method_and_loads_back(closes, tmp_path):
-    forecaster = naive(quantiles=QUANTILES)
+def test_adaptive_bands_use_the_live_state(closes):
+    scores = np.arange(1, 20, dtype=float)  # n = 19: the 80% band is the 16th smallest at α = 0.2
+    forecaster = naive(calibration=Calibration.from_scores(scores, gamma=0.01))
+    assert forecaster.quantiles == {"80": 16.0, "95": 19.0}
+    nominal = forecaster.forecast(closes)
+    assert forecaster.forecast(closes, alpha={"80": 0.2, "95": 0.05}) == nominal
+    wider = forecaster.forecast(closes, alpha={"80": 0.1, "95": 0.05})  # after misses: rank 18
+    sigma = realised_sigma(closes)
+    assert wider.upper_80 == pytest.approx(wider.last_close * np.exp(18.0 * sigma), rel=1e-12)
+
+
+def test_a_saved_bundle_records_its_bands_and_loads_back(closes, tmp_path):
+    drift = Drift({"window": 0})
+    samples = Samples.from_closes(closes)
+    drift.fit(samples, samples.all_targets, seed=0)
+    calibration = Calibration.from_scores(np.linspace(0.1, 3, 50), gamma=0.005, alpha0={"80": 0.18, "95": 0.04})
+    forecaster = Forecaster(model=drift, feature_config=FeatureConfig(), volatility=EWMA(), calibration=calibration)
     directory = forecaster.save(tmp_path / "bundle")
     bundle = json.loads((directory / BUNDLE_FILE).read_text())
-    assert (bundle["format"], bundle["kind"]) == (3, "naive")
-    assert (bundle["conformal_method"], bundle["conformal_scale"]) == ("normalized", "gold_vol_20")
+    assert (bundle["format"], bundle["kind"], bundle["volatility"]["kind"]) == (4, "drift", "ewma")
     loaded = Forecaster.load(directory)
-    assert (loaded.conformal_method, loaded.scale_column, loaded.quantiles) == ("normalized", "gold_vol_20", QUANTILES)
-    assert loaded.forecast(closes) == forecaster.forecast(closes)
+    assert loaded.calibration.gamma == 0.005 and loaded.calibration.alpha0 == {"80": 0.18, "95": 0.04}
+    for alpha in (None, {"80": 0.15, "95": 0.03}):
+        assert loaded.forecast(closes, alpha=alpha) == forecaster.forecast(closes, alpha=alpha)
+    assert loaded.forecast(closes).predicted_return == drift.mean_return
 
 
-def test_a_bundle_saved_before_the_normalized_bands_keeps_serving_its_absolute_bands(closes, tmp_path):
-    """Format 1 (already registered versions): no method field, quantiles are return-space half-widths."""
+def test_bundles_before_format_4_keep_serving_their_bands(closes, tmp_path):
+    """Format 1 (absolute half-widths), formats 2-3 (σ = the gold_vol_<w> window's realised volatility)."""
     directory = tmp_path / "old"
     directory.mkdir()
-    old_bundle = {
+    old = {
         "format": 1,
         "architecture": "naive",
         "feature_config": {"lags": 5, "ma_window": 5, "vol_windows": [5, 20]},
@@ -68,46 +104,38 @@ def test_a_bundle_saved_before_the_normalized_bands_keeps_serving_its_absolute_b
         "target_scale": 1.0,
         "scaler": None,
     }
-    (directory / BUNDLE_FILE).write_text(json.dumps(old_bundle))
+    (directory / BUNDLE_FILE).write_text(json.dumps(old))
     loaded = Forecaster.load(directory)
-    assert loaded.conformal_method == "absolute"
-    assert loaded.min_history == 1  # as before: a naive absolute forecast needs the last close only
+    assert loaded.volatility.kind == "constant" and loaded.min_history == 1  # the last close only, as before
     last = closes["gold"].iloc[-1]
     for history in (closes, closes.iloc[-1:]):
         forecast = loaded.forecast(history)
         assert (forecast.lower_80, forecast.upper_80) == (last * np.exp(-0.011), last * np.exp(0.011))
         assert (forecast.lower_95, forecast.upper_95) == (last * np.exp(-0.017), last * np.exp(0.017))
-    resaved = json.loads((loaded.save(tmp_path / "resaved") / BUNDLE_FILE).read_text())
-    assert resaved["conformal_method"] == "absolute" and resaved["quantiles"] == OLD_QUANTILES
+
+    (directory / BUNDLE_FILE).write_text(
+        json.dumps(
+            {
+                **old,
+                "format": 2,
+                "quantiles": QUANTILES,
+                "conformal_method": "normalized",
+                "conformal_scale": "gold_vol_5",
+            }
+        )
+    )
+    normalized = Forecaster.load(directory)
+    assert isinstance(normalized.volatility, Realised) and normalized.volatility.window == 5
+    forecast = normalized.forecast(closes)
+    assert forecast.upper_80 == pytest.approx(last * np.exp(1.3 * realised_sigma(closes, 5)), rel=1e-12)
 
 
-def test_unknown_methods_and_formats_are_rejected(tmp_path):
-    with pytest.raises(ValueError, match="conformal method"):
-        naive(quantiles=QUANTILES, conformal_method="studentized")
+def test_unknown_formats_and_non_finite_forecasts_are_refused(closes, tmp_path):
     directory = naive(quantiles=QUANTILES).save(tmp_path / "bundle")
     bundle = json.loads((directory / BUNDLE_FILE).read_text())
-    (directory / BUNDLE_FILE).write_text(json.dumps({**bundle, "format": 4}))
+    (directory / BUNDLE_FILE).write_text(json.dumps({**bundle, "format": 5}))
     with pytest.raises(ValueError, match="format"):
         Forecaster.load(directory)
-
-
-def test_a_drift_forecast_adds_its_fitted_mean_return(closes, tmp_path):
-    from training.ml.dataset import Samples
-
-    drift = Drift({"window": 0})
-    samples = Samples.from_closes(closes)
-    drift.fit(samples, samples.all_targets, seed=0)
-    forecaster = Forecaster(model=drift, feature_config=FeatureConfig(), quantiles=QUANTILES)
-    forecast = forecaster.forecast(closes)
-    last = closes["gold"].iloc[-1]
-    assert forecast.predicted_return == drift.mean_return
-    assert forecast.predicted_close == pytest.approx(last * np.exp(drift.mean_return), rel=1e-12)
-    loaded = Forecaster.load(forecaster.save(tmp_path / "drift"))
-    assert loaded.kind == "drift" and loaded.forecast(closes) == forecast
-
-
-def test_a_non_finite_forecast_is_refused(closes):
-    drift = Drift({"window": 0}, mean_return=float("inf"))
-    forecaster = Forecaster(model=drift, feature_config=FeatureConfig(), quantiles=QUANTILES)
+    broken = Forecaster(model=Drift({"window": 0}, mean_return=float("inf")), feature_config=FeatureConfig())
     with pytest.raises(ValueError, match="not finite"):
-        forecaster.forecast(closes)
+        broken.forecast(closes)

@@ -61,8 +61,8 @@ def test_metrics_are_json_serializable_and_complete():
         last_close=LAST, actual_close=ACTUAL, predicted_return=np.full(4, 0.001), quantiles=NO_BAND
     )
     assert tuple(metrics) == METRIC_NAMES
-    assert all(value is None or type(value) in (float, int) for value in metrics.values())
-    json.dumps(metrics)
+    assert all(value is None or type(value) in (float, int, dict) for value in metrics.values())
+    json.dumps(metrics, allow_nan=False)
 
 
 def test_normalized_bands_multiply_sigma():
@@ -77,3 +77,43 @@ def test_normalized_bands_multiply_sigma():
     assert metrics["coverage_95"] == 1.0
     assert metrics["width_80"] == pytest.approx(np.mean(LAST * (np.exp(sigma) - np.exp(-sigma))))
     assert tuple(metrics) == METRIC_NAMES
+
+
+def test_interval_scores_by_hand():
+    """Winkler = width + 2/α × the distance outside; pinball and CRPS at the five band quantiles."""
+    quantiles = {"80": 0.005, "95": 0.015}
+    metrics = window_metrics(last_close=LAST, actual_close=ACTUAL, predicted_return=np.zeros(4), quantiles=quantiles)
+    lower, upper = LAST * np.exp(-0.005), LAST * np.exp(0.005)
+    below, above = np.maximum(lower - ACTUAL, 0), np.maximum(ACTUAL - upper, 0)
+    assert metrics["winkler_80"] == pytest.approx(np.mean(upper - lower + 2 / 0.2 * (below + above)))
+    q = np.column_stack([LAST * np.exp(-0.015), lower, LAST, upper, LAST * np.exp(0.015)])
+    levels = np.array([0.025, 0.1, 0.5, 0.9, 0.975])
+    pinball = np.maximum(levels * (ACTUAL[:, None] - q), (levels - 1) * (ACTUAL[:, None] - q))
+    assert metrics["pinball"] == pytest.approx(pinball.mean())
+    assert metrics["crps"] == pytest.approx(2 * pinball.mean())
+
+
+def test_coverage_is_reported_per_volatility_tercile():
+    rng = np.random.default_rng(0)
+    sigma = np.repeat([0.004, 0.01, 0.02], 100)
+    last = np.full(300, 100.0)
+    # The calm third moves three times its σ (always outside a 1σ band); the others stay inside.
+    moves = np.where(sigma == 0.004, 3 * sigma, 0.5 * sigma) * rng.choice([-1, 1], size=300)
+    metrics = window_metrics(
+        last_close=last,
+        actual_close=last * np.exp(moves),
+        predicted_return=np.zeros(300),
+        quantiles={"80": 1.0, "95": 2.0},
+        scale=sigma,
+    )
+    regimes = metrics["coverage_by_regime"]
+    assert set(regimes) == {"calm", "normal", "volatile"}
+    assert (regimes["calm"]["n"], regimes["calm"]["coverage_80"]) == (100, 0.0)
+    assert regimes["volatile"]["coverage_80"] == regimes["normal"]["coverage_95"] == 1.0
+    assert metrics["coverage_80"] == pytest.approx(2 / 3)
+
+
+def test_a_band_per_day_is_accepted():
+    multipliers = {"80": np.array([0.0, 0.0, 0.02, 0.0]), "95": np.array([0.02, 0.02, 0.02, 0.02])}
+    metrics = window_metrics(last_close=LAST, actual_close=ACTUAL, predicted_return=np.zeros(4), quantiles=multipliers)
+    assert metrics["coverage_80"] == 0.5  # day 3 inside its 2% band, day 4 exactly on the point

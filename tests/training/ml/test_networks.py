@@ -93,6 +93,7 @@ def test_a_format_2_bundle_of_one_network_still_serves(samples, tmp_path):
     model.fit(samples, FIT_ROWS, seed=3)
     forecaster = Forecaster(model=model, feature_config=FeatureConfig(), quantiles={"80": 1.3, "95": 2.0})
     directory = forecaster.save(tmp_path / "old")
+    quantiles = forecaster.quantiles
     bundle = json.loads((directory / BUNDLE_FILE).read_text())
     state = bundle["model"]
     old = {
@@ -101,7 +102,7 @@ def test_a_format_2_bundle_of_one_network_still_serves(samples, tmp_path):
         "feature_config": bundle["feature_config"],
         "features": bundle["features"],
         "lookback": LOOKBACK,
-        "quantiles": bundle["quantiles"],
+        "quantiles": quantiles,
         "conformal_method": "normalized",
         "conformal_scale": "gold_vol_20",
         "target_scale": state["target_scale"],

@@ -44,7 +44,7 @@ def decisions(result: CandidateResult) -> dict:
         "cv_metrics": {key: value for key, value in result.cv_metrics.items() if key != "fit_seconds"},
         "cv": result.cv,
         "refit_epochs": result.refit_epochs,
-        "quantiles": result.conformal_quantiles,
+        "bands": {key: value for key, value in result.intervals.items() if key != "alpha0"},
         "windows": (result.selection_start, result.test_start),
     }
 
@@ -86,7 +86,7 @@ def test_the_served_refit_learns_from_the_last_day_and_the_walk_forward_refits_a
     assert len(result.cv_metrics["folds"]) == 4 and result.cv_metrics["n"] == 100
     assert result.test_metrics["refits"] == 2 and result.test_metrics["n"] == TEST_DAYS
     assert [row["target_date"] for row in result.backtest] == [d.date().isoformat() for d in closes.index[-TEST_DAYS:]]
-    assert set(result.stage_seconds) == {"cv", "refit", "walk_forward", "mlflow"}
+    assert set(result.stage_seconds) == {"cv", "refit", "walk_forward", "bands", "mlflow"}
 
     client = MlflowClient(mlflow_store["tracking_uri"])
     tags = client.get_model_version("served", str(result.version)).tags
@@ -134,7 +134,9 @@ def test_registry_round_trip(mlflow_store, kind):
     set_alias(name, "champion", result.version, tracking_uri=uri)
     forecaster = load_forecaster(f"models:/{name}@champion", tracking_uri=uri)
     assert forecaster.kind == kind
-    assert (forecaster.conformal_method, forecaster.quantiles) == ("normalized", result.conformal_quantiles)
+    assert forecaster.volatility.kind == result.intervals["volatility"]
+    assert forecaster.quantiles == result.intervals["quantiles"]
+    assert forecaster.calibration.alpha0 == result.intervals["alpha0"]
     # The served model forecasts tomorrow from today's close; the walk-forward rows came from earlier refits.
     forecast = forecaster.forecast(closes)
     assert forecast.as_of_date == closes.index[-1].date()

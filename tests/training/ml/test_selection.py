@@ -27,7 +27,7 @@ def candidate(kind: str, cv_mae: float, p: float | None = None, test_mae: float 
         test_start=date(2024, 9, 26),
         fitted_through=date(2025, 9, 24),
         trials=10,
-        conformal_quantiles={"80": 1.3, "95": 2.0},
+        intervals={"volatility": "ewma", "gamma": 0.005, "quantiles": {"80": 1.3, "95": 2.0}},
         backtest=[{"as_of_date": "2025-09-23", "target_date": "2025-09-24", "actual_close": 3700.0}],
     )
 

@@ -12,7 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import StandardScaler
 
 from tests.training.ml.series import random_walk_closes
-from training.ml.conformal import band, volatility_scale
+from training.ml.conformal import band
 from training.ml.features import FeatureConfig, build_features, feature_names
 from training.ml.forecaster import Forecaster, PointForecast
 from training.ml.kinds.networks import MLP
@@ -66,13 +66,15 @@ class FakeNetwork:
 
 
 def reference_forecast(forecaster: Forecaster, closes: pd.DataFrame, scaler: StandardScaler) -> PointForecast:
-    """Forecaster.forecast as it was: pandas indexing, StandardScaler.transform, volatility_scale of a frame."""
+    """Forecaster.forecast the straightforward way: pandas indexing, StandardScaler.transform, σ_t as the sample
+    std of the last 20 gold log returns."""
     last_close = float(closes["gold"].iloc[-1])
     features = reference_features(closes.iloc[-forecaster.min_history :], forecaster.feature_config)
     x = scaler.transform(features.to_numpy(dtype=float)[-1:]).astype(np.float32)
     network = forecaster.model._serve
     predicted_return = float((x @ network.weights).astype(np.float64)[0] * forecaster.model.target_scale)
-    scale = float(volatility_scale(features.iloc[-1:], forecaster.scale_column)[0])
+    gold = closes["gold"].to_numpy(dtype=float)
+    scale = float(np.std(np.log(gold[1:] / gold[:-1])[-20:], ddof=1))
     lower_80, upper_80 = band(last_close, predicted_return, forecaster.quantiles["80"], scale)
     lower_95, upper_95 = band(last_close, predicted_return, forecaster.quantiles["95"], scale)
     return PointForecast(

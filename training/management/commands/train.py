@@ -77,7 +77,10 @@ class Command(BaseCommand):
         if run.status != TrainingRun.Status.SUCCEEDED:
             raise CommandError(f"Training run #{run.pk} {run.status}: {run.error or run.message}")
         self.stdout.write(self.style.SUCCESS(f"Training run #{run.pk} succeeded. {run.message}"))
-        self.stdout.write(render_candidate_table(model_version_run_candidates(run=run)))
+        candidates = model_version_run_candidates(run=run)
+        self.stdout.write(render_candidate_table(candidates))
+        self.stdout.write("")
+        self.stdout.write(render_band_table(candidates))
 
     def _wait(self, run: TrainingRun, *, timeout: int) -> TrainingRun:
         """With a broker the run happens on a worker: follow its progress until it ends."""
@@ -122,5 +125,34 @@ def render_candidate_table(versions) -> str:
             f"{_fmt(test.get('mae'), '9.2f')} {_fmt(test.get('mape'), '8.3f')}% {_fmt(test.get('rmae'), '9.3f')} "
             f"{_fmt(test.get('directional_accuracy'), '8.1%')} {_fmt(test.get('coverage_80'), '8.1%')} "
             f"{_fmt(test.get('coverage_95'), '8.1%')}  {'*' if v.is_champion else ''}"
+        )
+    return "\n".join(lines)
+
+
+def _regime(test: dict, regime: str, key: str):
+    return (test.get("coverage_by_regime") or {}).get(regime, {}).get(key)
+
+
+def render_band_table(versions) -> str:
+    """The bands on the walk-forward test: coverage per volatility tercile and the interval scores, naive's
+    row beside every candidate's (W80 ÷ naive: below 1 is a better band than naive's)."""
+    naive = next((v.test_metrics for v in versions if v.architecture == "naive"), {})
+    header = (
+        f"{'candidate':<16} {'σ model':<9} {'γ':>5} {'80% calm':>8} {'normal':>7} {'volat.':>7} {'95% all':>8} "
+        f"{'W80':>7} {'W95':>7} {'pinball':>7} {'CRPS':>6} {'W80÷naive':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for v in versions:
+        test, bands = v.test_metrics, v.intervals or {}
+        ratio = None
+        if test.get("winkler_80") is not None and naive.get("winkler_80"):
+            ratio = test["winkler_80"] / naive["winkler_80"]
+        lines.append(
+            f"{f'{v.architecture} v{v.version}':<16} {bands.get('volatility', '—'):<9} "
+            f"{_fmt(bands.get('gamma'), '5.3f')} {_fmt(_regime(test, 'calm', 'coverage_80'), '8.1%')} "
+            f"{_fmt(_regime(test, 'normal', 'coverage_80'), '7.1%')} "
+            f"{_fmt(_regime(test, 'volatile', 'coverage_80'), '7.1%')} {_fmt(test.get('coverage_95'), '8.1%')} "
+            f"{_fmt(test.get('winkler_80'), '7.1f')} {_fmt(test.get('winkler_95'), '7.1f')} "
+            f"{_fmt(test.get('pinball'), '7.2f')} {_fmt(test.get('crps'), '6.2f')} {_fmt(ratio, '9.3f')}"
         )
     return "\n".join(lines)
