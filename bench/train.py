@@ -9,8 +9,13 @@ MAPE, rMAE, direction, 80%/95% coverage and width, refit epochs, fit time. Then 
     .venv/bin/python bench/train.py                 # the full tune: 10 trials, 5 folds, refit every 21 days
     .venv/bin/python bench/train.py --profile quick # what `make run` trains (BOOTSTRAP_* settings)
 
+Then the bands on the walk-forward test: σ model and γ (chosen on CV), 80% and 95% coverage per volatility
+tercile, Winkler 80/95, pinball, CRPS and the Winkler 80 ratio to naive's band.
+
 Targets: full tune ≤ 300 s and quick profile ≤ 120 s on 2 cores; a champion other than naive has CV p < 0.10;
-champion walk-forward test rMAE ≤ 0.98 is the long-run aim (printed as it is).
+champion walk-forward test rMAE ≤ 0.98 is the long-run aim; the 80% band covers 75-85% and the 95% band 92-98%
+of test days in every volatility tercile; the champion's Winkler 80 no worse than naive's (all printed as
+they are).
 """
 
 import argparse
@@ -30,7 +35,7 @@ from training.ml.selection import DEFAULT_MAX_P, select_champion  # noqa: E402
 PROFILES = {
     # trials per network, folds, retrain_every
     "full": {"trials": 10, "folds": 5, "retrain_every": 21},
-    "quick": {"trials": 3, "folds": 4, "retrain_every": 63},
+    "quick": {"trials": 3, "folds": 5, "retrain_every": 63},
 }
 
 
@@ -59,6 +64,31 @@ def print_table(results, champion) -> None:
             f"{test['mape']:6.3f}% {test['rmae']:6.3f} {_pct(test['directional_accuracy'])} "
             f"{_pct(test['coverage_80'])} {_pct(test['coverage_95'])} {test['width_80']:6.1f} "
             f"{_num(r.refit_epochs, '6d')} {fit:6.1f}{'  *' if r is champion else ''}"
+        )
+
+
+def _regime(test: dict, regime: str) -> float | None:
+    return (test.get("coverage_by_regime") or {}).get(regime, {}).get("coverage_80")
+
+
+def print_band_table(results) -> None:
+    """The bands on the walk-forward test: coverage per volatility tercile, interval scores, naive beside."""
+    naive = next(r.test_metrics for r in results if r.kind == "naive")
+    header = (
+        f"{'candidate':<9} {'σ model':<9} {'γ':>5} {'80% calm':>8} {'normal':>7} {'volat.':>7} {'95% calm':>8} "
+        f"{'normal':>7} {'volat.':>7} {'W80':>7} {'W95':>7} {'pinball':>7} {'CRPS':>6} {'W80÷naive':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        test, regimes = r.test_metrics, r.test_metrics.get("coverage_by_regime") or {}
+        cov95 = [regimes.get(name, {}).get("coverage_95") for name in ("calm", "normal", "volatile")]
+        print(
+            f"{r.kind:<9} {r.intervals['volatility']:<9} {r.intervals['gamma']:5.3f} "
+            f"{_pct(_regime(test, 'calm'))}   {_pct(_regime(test, 'normal'))}  {_pct(_regime(test, 'volatile'))} "
+            f"{_pct(cov95[0])}   {_pct(cov95[1])}  {_pct(cov95[2])} {test['winkler_80']:7.1f} "
+            f"{test['winkler_95']:7.1f} {test['pinball']:7.2f} {test['crps']:6.2f} "
+            f"{test['winkler_80'] / naive['winkler_80']:9.3f}"
         )
 
 
@@ -107,6 +137,8 @@ def main() -> int:
 
     print()
     print_table(results, decision.champion)
+    print()
+    print_band_table(results)
     print()
     print(f"wall time: {wall:.1f} s ({fits} fits; " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()) + ")")
     print(f"champion: {decision.champion.kind} — {decision.reason}")

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from training.ml.metrics import winkler
+
 LEVELS = {"80": 0.20, "95": 0.05}  # miscoverage α of each band
 GAMMAS = (0.0, 0.005, 0.01, 0.02, 0.05)
 
@@ -131,13 +133,6 @@ def cross_conformal_sets(scores: np.ndarray, folds: np.ndarray) -> list[np.ndarr
     return [sets[f] for f in folds]
 
 
-def winkler(actual, lower, upper, alpha: float) -> float:
-    """Mean interval (Winkler) score, in price units (scoringrules)."""
-    import scoringrules as sr
-
-    return float(np.mean(sr.interval_score(np.asarray(actual), np.asarray(lower), np.asarray(upper), alpha)))
-
-
 @dataclass(frozen=True)
 class IntervalChoice:
     volatility: str
@@ -166,7 +161,7 @@ def choose_interval_model(
             for key, alpha in LEVELS.items():
                 replay = aci_replay(scores, calibration, alpha=alpha, gamma=gamma)
                 lower, upper = price_band(last_close, predicted_return, replay.quantiles, sigma)
-                row[f"winkler_{key}"] = winkler(actual_close, lower, upper, alpha)
+                row[f"winkler_{key}"] = winkler(actual_close, lower, upper, int(key))
                 row[f"coverage_{key}"] = float(1.0 - replay.misses.mean())
             row["score"] = row["winkler_80"] + row["winkler_95"]
             table.append(row)

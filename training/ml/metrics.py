@@ -3,8 +3,9 @@
 Point errors in price space; the bands as a probabilistic forecast: coverage (overall and per volatility
 regime: terciles of σ_t over the window), mean width, the interval (Winkler) score at 80% and 95%, the pinball
 loss at the band quantiles and the CRPS of the predictive distribution the band quantiles define: the five
-quantiles 2.5%, 10%, 50% (the point forecast), 90%, 97.5% in price space, scored with scoringrules'
-`crps_quantile` (2/|Q|·Σ pinball). Scores come from `scoringrules`, not written again here.
+quantiles 2.5%, 10%, 50% (the point forecast), 90%, 97.5% in price space, approximated as twice the mean
+pinball loss over them (the quantile decomposition of the CRPS). The scores come from Nixtla's
+`utilsforecast.losses` (`winkler_score`, `quantile_loss`, `mqloss`), not written again here.
 """
 
 import numpy as np
@@ -96,19 +97,35 @@ def window_metrics(
     return {name: metrics[name] for name in METRIC_NAMES}
 
 
+def _frame(actual_close, columns: dict[str, np.ndarray]):
+    """One series in utilsforecast's long format: unique_id, y and the forecast columns."""
+    import pandas as pd
+
+    return pd.DataFrame({"unique_id": 0, "y": np.asarray(actual_close, dtype=float), **columns})
+
+
+def winkler(actual_close, lower, upper, level: int) -> float:
+    """Mean interval (Winkler) score of a `level`% band, in price units (utilsforecast)."""
+    from utilsforecast.losses import winkler_score
+
+    frame = _frame(actual_close, {f"band-lo-{level}": lower, f"band-hi-{level}": upper})
+    return float(winkler_score(frame, models=["band"], level=level)["band"].iloc[0])
+
+
 def probabilistic_scores(actual_close, predicted_close, bands) -> dict[str, float]:
-    """Winkler 80/95, mean pinball loss at the band quantiles and the quantile CRPS (scoringrules)."""
-    import scoringrules as sr
+    """Winkler 80/95, mean pinball loss at the band quantiles and the quantile CRPS (utilsforecast)."""
+    from utilsforecast.losses import mqloss
 
     (lower_80, upper_80), (lower_95, upper_95) = bands["80"], bands["95"]
-    quantiles = np.column_stack([lower_95, lower_80, predicted_close, upper_80, upper_95])
-    levels = np.array(QUANTILE_LEVELS)
-    pinball = np.mean([sr.quantile_score(actual_close, quantiles[:, i], level) for i, level in enumerate(levels)])
+    columns = [lower_95, lower_80, predicted_close, upper_80, upper_95]
+    names = [f"q{level}" for level in QUANTILE_LEVELS]
+    frame = _frame(actual_close, dict(zip(names, columns, strict=True)))
+    pinball = float(mqloss(frame, models={"band": names}, quantiles=np.array(QUANTILE_LEVELS))["band"].iloc[0])
     return {
-        "winkler_80": float(np.mean(sr.interval_score(actual_close, lower_80, upper_80, 0.20))),
-        "winkler_95": float(np.mean(sr.interval_score(actual_close, lower_95, upper_95, 0.05))),
-        "pinball": float(pinball),
-        "crps": float(np.mean(sr.crps_quantile(actual_close, quantiles, levels))),
+        "winkler_80": winkler(actual_close, lower_80, upper_80, 80),
+        "winkler_95": winkler(actual_close, lower_95, upper_95, 95),
+        "pinball": pinball,
+        "crps": 2.0 * pinball,
     }
 
 
