@@ -41,7 +41,7 @@ SCHEDULES = [
     ),
     Schedule(
         name="Refit when due",
-        task="training.start_scheduled_run",
+        task="training.training_run_start_scheduled",
         description=(
             "Weekday evenings after the daily pipeline: refit every candidate with the latest tune's settings once "
             "the champion is TRAINING_RETRAIN_EVERY trading days old (the cadence the walk-forward test reports)."
@@ -51,14 +51,14 @@ SCHEDULES = [
     ),
     Schedule(
         name="Monthly tune",
-        task="training.start_scheduled_run",
+        task="training.training_run_start_scheduled",
         description="The 1st of each month: a hyperopt search over every architecture.",
         crontab={"minute": "0", "hour": "2", "day_of_week": "*", "day_of_month": "1", "month_of_year": "*"},
         kwargs={"kind": "tune"},
     ),
     Schedule(
         name="Reap stalled training runs",
-        task="training.reap_runs",
+        task="training.training_runs_reap",
         description="Fail training runs whose worker stopped sending heartbeats.",
         every_seconds=60,
     ),
@@ -67,6 +67,11 @@ SCHEDULES = [
 
 # Schedules an earlier release stored and this one replaces: removed by every setup.
 RETIRED = ("Weekly retrain",)
+# Tasks an earlier release named otherwise: stored schedules (edited ones included) are pointed at the new name.
+RENAMED_TASKS = {
+    "training.start_scheduled_run": "training.training_run_start_scheduled",
+    "training.reap_runs": "training.training_runs_reap",
+}
 
 
 def schedules_setup(*, reset: bool = False) -> dict[str, str]:
@@ -77,6 +82,8 @@ def schedules_setup(*, reset: bool = False) -> dict[str, str]:
         for name in RETIRED:
             if PeriodicTask.objects.filter(name=name).delete()[0]:
                 outcome[name] = "removed"
+        for old, new in RENAMED_TASKS.items():
+            PeriodicTask.objects.filter(task=old).update(task=new)
         for schedule in SCHEDULES:
             existing = PeriodicTask.objects.filter(name=schedule.name).first()
             if existing is not None and not reset:

@@ -33,3 +33,19 @@ def yahoo(monkeypatch):
     fake = FakeYahoo()
     monkeypatch.setattr(yfinance, "download", fake.download)
     return fake
+
+
+@pytest.fixture
+def no_execution(monkeypatch):
+    """Start training runs for real but do not execute them (no data, no Keras): the dispatch seam records the
+    run ids it was asked to execute instead of sending them anywhere."""
+    from training import dispatch
+
+    started = []
+
+    def record(*, run_id: int, inline: bool) -> str:
+        started.append(run_id)
+        return ""
+
+    monkeypatch.setattr(dispatch, "training_run_execute_request", record)
+    return started

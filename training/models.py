@@ -175,3 +175,68 @@ class ChampionChange(models.Model):
         if self.automatic:
             return "auto"
         return self.changed_by.get_username() if self.changed_by else "unknown"
+
+
+class TrainingCandidate(models.Model):
+    """One candidate kind of a run while it is evaluated: its plan (`training.ml.plan`) between rounds of fits."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Fitting"
+        COMPLETE = "complete", "Registered"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="candidates")
+    kind = models.CharField(max_length=8, choices=ModelVersion.Architecture.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    round = models.PositiveIntegerField(default=0, help_text="The round of fits out (or last recorded).")
+    state = models.JSONField(default=dict, blank=True, help_text="The candidate's plan and MLflow run.")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["run_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "kind"], name="trainingcandidate_unique_run_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of run #{self.run_id} ({self.status})"
+
+
+class TrainingFit(models.Model):
+    """One unit of a run's graph: one configuration on one CV fold, or one walk-forward block; who ran it."""
+
+    class Stage(models.TextChoices):
+        CV = "cv", "Cross-validation fold"
+        WALK = "walk", "Walk-forward block"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped (run no longer running)"
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="fits")
+    candidate = models.ForeignKey(TrainingCandidate, on_delete=models.CASCADE, related_name="fits")
+    round = models.PositiveIntegerField()
+    stage = models.CharField(max_length=4, choices=Stage.choices)
+    trial = models.PositiveIntegerField()
+    fold = models.PositiveIntegerField()
+    unit = models.JSONField(help_text="The fit's plain parameters (training.ml.plan.Unit).")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    result = models.JSONField(null=True, blank=True, help_text="Its out-of-sample forecasts and fit report.")
+    worker = models.CharField(max_length=255, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["candidate_id", "round", "trial", "fold"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "stage", "trial", "fold"], name="trainingfit_unique_candidate_unit"
+            )
+        ]
+        indexes = [models.Index(fields=["run", "status"], name="trainingfit_run_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.candidate.kind} {self.stage} trial {self.trial} fold {self.fold + 1} ({self.status})"

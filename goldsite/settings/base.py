@@ -214,10 +214,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # Quick bookkeeping stays on the default queue, never behind hour-long candidate fits.
-    "training.reap_runs": {"queue": "default"},
-    "training.start_scheduled_run": {"queue": "default"},
-    "training.execute_run": {"queue": "default"},
-    # Fitting candidates (and the chord's callback) go to `training`, which extra machines can serve.
+    "training.training_runs_reap": {"queue": "default"},
+    "training.training_run_start_scheduled": {"queue": "default"},
+    "training.training_run_execute": {"queue": "default"},
+    # Fits (and the callbacks that record each round of them) go to `training`, which extra machines serve.
     "training.*": {"queue": "training"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -251,6 +251,8 @@ TRAINING_TEST_DAYS = env.int("TRAINING_TEST_DAYS", default=250)
 TRAINING_SELECTION_DAYS = env.int("TRAINING_SELECTION_DAYS", default=500)
 TRAINING_FOLDS = env.int("TRAINING_FOLDS", default=5)
 TRAINING_RETRAIN_EVERY = env.int("TRAINING_RETRAIN_EVERY", default=21)  # trading days: walk-forward and live refits
+# Hyperopt configurations proposed together (batched TPE); each batch's folds are fitted in parallel.
+TRAINING_TRIAL_BATCH = env.int("TRAINING_TRIAL_BATCH", default=5)
 # A candidate other than naive is champion only if its one-sided Diebold–Mariano p against naive is below this.
 CHAMPION_MAX_P = env.float("CHAMPION_MAX_P", default=0.10)
 TRAINING_DEFAULT_TRIALS = env.int("TRAINING_DEFAULT_TRIALS", default=10)

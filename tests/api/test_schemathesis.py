@@ -36,8 +36,8 @@ from tests.factories import (
 )
 from tests.forecasts import forecasters
 from tests.forecasts.forecasters import store_closes, trading_days
+from training import dispatch
 from training.models import ModelVersion
-from training.services import runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -77,7 +77,7 @@ def seeded(monkeypatch):
             ForecastFactory(model_version=version, target_date=day, as_of_date=day, kind=Forecast.Kind.LIVE)
             ForecastFactory(model_version=version, target_date=day, as_of_date=day, kind=Forecast.Kind.BACKTEST)
 
-    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: None)
+    monkeypatch.setattr(dispatch, "training_run_execute_request", lambda *, run_id, inline: "")
     monkeypatch.setattr("training.ml.registry.set_alias", lambda **kwargs: None)
     forecasters.install(monkeypatch)
     yield

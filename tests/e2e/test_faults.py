@@ -32,8 +32,8 @@ from forecasts.tasks import fetch_market_data
 from tests.factories import MLEngineerFactory, ModelVersionFactory, UserFactory
 from tests.forecasts.forecasters import gold_close, store_closes, trading_days
 from tests.forecasts.market_data import bars_snapshot, download_frame, empty_download_frame
+from training import dispatch
 from training.models import ChampionChange, ModelVersion, TrainingRun
-from training.services import runs
 
 pytestmark = pytest.mark.django_db
 
@@ -227,7 +227,7 @@ def test_promoting_through_the_api_with_mlflow_down_is_a_503_and_changes_nothing
 def test_two_training_requests_at_once_start_one_run(monkeypatch):
     """On PostgreSQL the two requests really race (two threads, two connections, released together): the
     one-active-run constraint lets one through. SQLite serialises writers, so there they run one after the other."""
-    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: None)
+    monkeypatch.setattr(dispatch, "training_run_execute_request", lambda *, run_id, inline: "")
     tokens = [Token.objects.create(user=MLEngineerFactory()).key for _ in range(2)]
     payload = {"kind": "tune", "trials": 1, "architectures": ["mlp"]}
 

@@ -21,6 +21,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from goldsite.audit import SYSTEM
 from tests.factories import MLEngineerFactory, ModelVersionFactory, UserFactory
+from training import dispatch
 from training.models import ChampionChange, TrainingRun
 from training.services import runs
 from training.services.promotion import model_version_promote
@@ -281,7 +282,7 @@ def test_a_refused_promotion_is_not_audited(monkeypatch, audit_records):
 
 @pytest.fixture
 def not_executed(monkeypatch):
-    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: None)
+    monkeypatch.setattr(dispatch, "training_run_execute_request", lambda *, run_id, inline: "")
 
 
 def test_a_training_run_started_through_the_api_is_audited(not_executed, audit_records):

@@ -40,12 +40,16 @@ def test_stores_the_four_schedules():
         "America/New_York",
     )
     retrain, tune = tasks["Refit when due"], tasks["Monthly tune"]
-    assert (retrain.task, json.loads(retrain.kwargs)) == ("training.start_scheduled_run", {"kind": "train"})
+    assert (retrain.task, json.loads(retrain.kwargs)) == ("training.training_run_start_scheduled", {"kind": "train"})
     assert (retrain.crontab.hour, retrain.crontab.minute, retrain.crontab.day_of_week) == ("18", "30", "1-5")
-    assert (tune.task, json.loads(tune.kwargs)) == ("training.start_scheduled_run", {"kind": "tune"})
+    assert (tune.task, json.loads(tune.kwargs)) == ("training.training_run_start_scheduled", {"kind": "tune"})
     assert (tune.crontab.hour, tune.crontab.day_of_month) == ("2", "1")
     reaper = tasks["Reap stalled training runs"]
-    assert (reaper.task, reaper.interval.every, reaper.interval.period) == ("training.reap_runs", 60, "seconds")
+    assert (reaper.task, reaper.interval.every, reaper.interval.period) == (
+        "training.training_runs_reap",
+        60,
+        "seconds",
+    )
     assert all(t.enabled for t in tasks.values())
 
 
@@ -138,3 +142,11 @@ def test_the_command_reports_each_schedule(capsys):
     assert len(out) == 2 * len(SCHEDULES)
     assert out[0].split() == ["created", *SCHEDULES[0].name.split()]
     assert out[-1].split()[0] == "reset"
+
+
+def test_a_stored_schedule_of_a_renamed_task_follows_the_new_name():
+    every_minute = IntervalSchedule.objects.create(every=120, period=IntervalSchedule.SECONDS)  # edited by a person
+    PeriodicTask.objects.create(name="Reap stalled training runs", task="training.reap_runs", interval=every_minute)
+    schedules_setup()
+    task = PeriodicTask.objects.get(name="Reap stalled training runs")
+    assert (task.task, task.interval.every) == ("training.training_runs_reap", 120)

@@ -18,16 +18,6 @@ def aliases(monkeypatch):
 
 
 @pytest.fixture
-def no_execution(monkeypatch):
-    """Start runs for real but do not execute them (no data, no Keras); lists the started run ids."""
-    from training.services import runs
-
-    started = []
-    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: started.append(run.pk))
-    return started
-
-
-@pytest.fixture
 def analyst(client):
     client.force_login(UserFactory())
     return client

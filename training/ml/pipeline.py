@@ -30,12 +30,12 @@ import pandas as pd
 
 from training.ml.calibration import fit_bands
 from training.ml.dataset import Protocol, Samples, Windows
-from training.ml.evaluation import OutOfSample, backtest_rows, cv_metrics, refit_epochs, rolling_origin, window_scores
+from training.ml.evaluation import OutOfSample, backtest_rows, cv_metrics, window_scores
 from training.ml.features import FeatureConfig, feature_names
 from training.ml.forecaster import Forecaster
-from training.ml.kinds import NETWORK_KINDS, ReturnModel, method_class
+from training.ml.kinds import ReturnModel, method_class
 from training.ml.kinds.ensemble import Ensemble
-from training.ml.tuning import Trial, best_trial, trials_for, tune
+from training.ml.plan import DEFAULT_BATCH, STAGE_CV, CandidatePlan, Unit, UnitResult, run_unit
 
 logger = logging.getLogger(__name__)
 
@@ -92,40 +92,21 @@ class CandidateResult:
 
 
 def steps_for(kind: str, trials: int, *, reuse: bool = False) -> int:
-    """How many times a candidate calls `on_step`: once per CV trial, refit, walk-forward, registration."""
+    """How many times a candidate calls `on_step`: once per CV trial, walk-forward, refit, registration."""
     method = method_class(kind)
     if method.tuning == "derived":
         return 1
-    return trials_for(method, trials, reuse=reuse) + 3
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How a candidate's methods are built: the protocol, the network limits and the seed."""
-
-    protocol: Protocol
-    max_epochs: int = 100
-    patience: int = 10
-    seed: int = 42
-
-    def make(self, kind: str, hyperparameters: dict[str, Any], *, epochs: int | None = None) -> ReturnModel:
-        method = method_class(kind)
-        if kind in NETWORK_KINDS:
-            return method(
-                hyperparameters,
-                lookback=self.protocol.lookback,
-                epochs=epochs,
-                max_epochs=self.max_epochs,
-                patience=self.patience,
-                seed=self.seed,
-            )
-        return method(hyperparameters)
+    plan = CandidatePlan(kind=kind, protocol=Protocol().to_dict(), trials=trials, hyperparameters={} if reuse else None)
+    return plan.total_trials + 3
 
 
 class _Tracker:
-    """The MLflow side of one candidate: its run, its trial runs, its registered version; timed."""
+    """The MLflow side of one candidate: its run, its trial runs, its registered version; timed.
 
-    def __init__(self, *, tracking_uri, experiment, artifact_root, parent_run_id, run_name, tags):
+    Opened once (`run_id=None`: a new candidate run), then resumed by id by whichever worker records a round or
+    completes the candidate."""
+
+    def __init__(self, *, tracking_uri, experiment, artifact_root, parent_run_id=None, run_name="", tags, run_id=None):
         from training.ml import tracking
 
         self.tracking = tracking
@@ -134,7 +115,7 @@ class _Tracker:
         started = time.perf_counter()
         self.experiment_id = tracking.configure_tracking(tracking_uri, experiment, artifact_root)
         self.tags = tags
-        self.run_id = tracking.create_run(
+        self.run_id = run_id or tracking.create_run(
             tracking_uri=tracking_uri,
             experiment_id=self.experiment_id,
             run_name=run_name,
@@ -143,19 +124,19 @@ class _Tracker:
         )
         self.seconds += time.perf_counter() - started
 
-    def log_trial(self, kind: str, trial: Trial, metrics: dict[str, Any]) -> None:
+    def log_trial(self, kind: str, number: int, hyperparameters: dict[str, Any], metrics: dict[str, Any]) -> None:
         started = time.perf_counter()
         trial_run = self.tracking.create_run(
             tracking_uri=self.tracking_uri,
             experiment_id=self.experiment_id,
-            run_name=f"{kind}-trial-{trial.number:02d}",
+            run_name=f"{kind}-trial-{number:02d}",
             parent_run_id=self.run_id,
-            tags={"kind": kind, "trial": trial.number},
+            tags={"kind": kind, "trial": number},
         )
         self.tracking.log_run_data(
             trial_run,
             tracking_uri=self.tracking_uri,
-            params=trial.hyperparameters,
+            params=hyperparameters,
             metrics={
                 "cv_mae": metrics["mae"],
                 "cv_rmae": metrics["rmae"],
@@ -318,6 +299,196 @@ def _stepper(on_step: Callable[[str], None] | None) -> Callable[[str], None]:
     return step
 
 
+@dataclass
+class Candidate:
+    """An open candidate: its plan (what to fit next), its MLflow run and what it was opened with."""
+
+    plan: CandidatePlan
+    run_id: str
+    tags: dict[str, Any]
+    started: float
+    stage_seconds: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan.to_dict(),
+            "run_id": self.run_id,
+            "tags": self.tags,
+            "started": self.started,
+            "stage_seconds": self.stage_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Candidate":
+        return cls(**{**data, "plan": CandidatePlan.from_dict(data["plan"])})
+
+
+def candidate_open(
+    closes: pd.DataFrame,
+    *,
+    kind: str,
+    trials: int = 0,
+    hyperparameters: dict[str, Any] | None = None,
+    protocol: Protocol | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    feature_config: FeatureConfig | None = None,
+    max_epochs: int = 100,
+    patience: int = 10,
+    seed: int = 42,
+    tracking_uri: str,
+    experiment: str,
+    artifact_root: str | None = None,
+    parent_run_id: str | None = None,
+) -> Candidate:
+    """Check the request and the history, open the candidate's MLflow run and plan its fits."""
+    method = method_class(kind)
+    if method.tuning == "derived":
+        raise ValueError(f"a {kind} is built from its members' results: use ensemble_candidate")
+    if trials < 0:
+        raise ValueError("trials must be 0 or positive")
+    if max_epochs < 1 or patience < 1:
+        raise ValueError("max_epochs and patience must be positive")
+    if method.tuning == "hyperopt" and hyperparameters is None and trials == 0:
+        hyperparameters = {}  # a plain fit of the defaults
+    protocol = protocol or Protocol()
+    samples = Samples.from_closes(closes, feature_config)
+    windows = Windows.for_samples(samples, protocol)  # fails here, before anything is logged, on short history
+    plan = CandidatePlan(
+        kind=kind,
+        protocol=protocol.to_dict(),
+        trials=trials,
+        batch_size=batch_size,
+        hyperparameters=hyperparameters,
+        seed=seed,
+        max_epochs=max_epochs,
+        patience=patience,
+    )
+    tags = {**_description_tags(samples, windows, kind, protocol), "run_kind": "train" if plan.reuse else "tune"}
+    tracker = _Tracker(
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        artifact_root=artifact_root,
+        parent_run_id=parent_run_id,
+        run_name=kind,
+        tags=tags,
+    )
+    stage_seconds = {**dict.fromkeys(STAGES, 0.0), "mlflow": tracker.seconds}
+    return Candidate(plan=plan, run_id=tracker.run_id, tags=tags, started=time.time(), stage_seconds=stage_seconds)
+
+
+def candidate_record(
+    closes: pd.DataFrame,
+    candidate: Candidate,
+    results: list[UnitResult],
+    *,
+    tracking_uri: str,
+    experiment: str,
+    artifact_root: str | None = None,
+    feature_config: FeatureConfig | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> None:
+    """Record one round's fits (any order) in the plan; log each finished trial as a nested MLflow run."""
+    plan, step = candidate.plan, _stepper(on_step)
+    samples = Samples.from_closes(closes, feature_config)
+    stage, before = plan.stage, len(plan.done)
+    plan.record(samples, results)
+    fit_seconds = sum(r.seconds for r in results)
+    candidate.stage_seconds["cv" if stage == STAGE_CV else "walk_forward"] += round(fit_seconds, 3)
+    if stage == STAGE_CV:
+        tracker = _Tracker(
+            tracking_uri=tracking_uri,
+            experiment=experiment,
+            artifact_root=artifact_root,
+            tags=candidate.tags,
+            run_id=candidate.run_id,
+        )
+        for trial in plan.done[before:]:
+            cv = plan.trial_cv(trial)
+            metrics = cv_metrics(samples, cv)
+            tracker.log_trial(plan.kind, trial["trial"], trial["hyperparameters"], metrics)
+            step(
+                f"{plan.kind} trial {trial['trial']}/{plan.total_trials}: CV MAE {trial['mae']:.2f} "
+                f"(rMAE {metrics['rmae']:.3f})"
+            )
+        candidate.stage_seconds["mlflow"] += round(tracker.seconds, 3)
+    else:
+        windows = Windows.for_samples(samples, Protocol(**plan.protocol))
+        every = windows.protocol.retrain_every
+        step(f"{plan.kind}: walk-forward test, {len(windows.walk_forward)} refits every {every} days")
+
+
+def candidate_complete(
+    closes: pd.DataFrame,
+    candidate: Candidate,
+    *,
+    tracking_uri: str,
+    experiment: str,
+    artifact_root: str | None = None,
+    registered_name: str = "gold-next-day",
+    feature_config: FeatureConfig | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> CandidateResult:
+    """Refit the chosen configuration on every target, fit its bands, register it."""
+    plan, step = candidate.plan, _stepper(on_step)
+    if not plan.complete:
+        raise ValueError(f"the {plan.kind} candidate still has fits to make")
+    samples = Samples.from_closes(closes, feature_config)
+    windows = Windows.for_samples(samples, Protocol(**plan.protocol))
+    tracker = _Tracker(
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        artifact_root=artifact_root,
+        tags=candidate.tags,
+        run_id=candidate.run_id,
+    )
+    stage_seconds = dict(candidate.stage_seconds)
+    try:
+        chosen = plan.chosen
+        t0 = time.perf_counter()
+        served = Unit(
+            kind=plan.kind,
+            stage="served",
+            trial=chosen["trial"],
+            fold=0,
+            hyperparameters=chosen["hyperparameters"],
+            epochs=plan.epochs,
+            seed=plan.seed,
+            max_epochs=plan.max_epochs,
+            patience=plan.patience,
+            lookback=plan.protocol["lookback"],
+        ).make()
+        served.fit(samples, samples.all_targets, seed=plan.seed)
+        stage_seconds["refit"] = round(time.perf_counter() - t0, 3)
+        step(f"{plan.kind}: refitted on every target through {samples.target_date(samples.n_targets - 1)}")
+        result = _complete(
+            kind=plan.kind,
+            hyperparameters=chosen["hyperparameters"],
+            samples=samples,
+            windows=windows,
+            served=served,
+            cv=plan.chosen_cv(),
+            walk=plan.walk_forward(),
+            epochs=plan.epochs,
+            trials=0 if plan.reuse else len(plan.done),
+            tracker=tracker,
+            registered_name=registered_name,
+            started=time.perf_counter() - (time.time() - candidate.started),
+            stage_seconds=stage_seconds,
+            step=step,
+        )
+        result.stage_seconds["mlflow"] = round(stage_seconds["mlflow"] + tracker.seconds, 3)
+        return result
+    except BaseException:
+        tracker.fail()
+        raise
+
+
+def candidate_fail(candidate: Candidate, *, tracking_uri: str) -> None:
+    from training.ml.tracking import finish_run
+
+    finish_run(candidate.run_id, "FAILED", tracking_uri=tracking_uri)
+
+
 def evaluate_candidate(
     closes: pd.DataFrame,
     *,
@@ -325,6 +496,7 @@ def evaluate_candidate(
     trials: int = 0,
     hyperparameters: dict[str, Any] | None = None,
     protocol: Protocol | None = None,
+    batch_size: int = DEFAULT_BATCH,
     feature_config: FeatureConfig | None = None,
     max_epochs: int = 100,
     patience: int = 10,
@@ -336,89 +508,36 @@ def evaluate_candidate(
     parent_run_id: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> CandidateResult:
-    """Tune (or, given `hyperparameters`, just cross-validate) one kind, refit it on all data, walk it forward
-    over the test window and register the refit. See the module docstring for the protocol."""
-    method = method_class(kind)
-    if method.tuning == "derived":
-        raise ValueError(f"a {kind} is built from its members' results: use ensemble_candidate")
-    if trials < 0:
-        raise ValueError("trials must be 0 or positive")
-    if max_epochs < 1 or patience < 1:
-        raise ValueError("max_epochs and patience must be positive")
-    if hyperparameters is not None and kind in NETWORK_KINDS:
-        from training.ml.kinds.networks import resolve_hyperparameters
-
-        hyperparameters = resolve_hyperparameters(kind, hyperparameters)
-    if method.tuning == "hyperopt" and hyperparameters is None and trials == 0:
-        hyperparameters = {}  # a plain fit of the defaults
-    started = time.perf_counter()
-    protocol = protocol or Protocol()
-    recipe = Recipe(protocol=protocol, max_epochs=max_epochs, patience=patience, seed=seed)
-    samples = Samples.from_closes(closes, feature_config)
-    windows = Windows.for_samples(samples, protocol)
-    step = _stepper(on_step)
-    tracker = _Tracker(
-        tracking_uri=tracking_uri,
-        experiment=experiment,
-        artifact_root=artifact_root,
+    """Tune (or, given `hyperparameters`, just cross-validate) one kind, walk it forward over the test window,
+    refit it on all data and register the refit: every unit of its plan run here, one after another (a
+    training run spreads the same units over its workers). See the module docstring for the protocol."""
+    mlflow = {"tracking_uri": tracking_uri, "experiment": experiment, "artifact_root": artifact_root}
+    candidate = candidate_open(
+        closes,
+        kind=kind,
+        trials=trials,
+        hyperparameters=hyperparameters,
+        protocol=protocol,
+        batch_size=batch_size,
+        feature_config=feature_config,
+        max_epochs=max_epochs,
+        patience=patience,
+        seed=seed,
         parent_run_id=parent_run_id,
-        run_name=kind,
-        tags={
-            **_description_tags(samples, windows, kind, protocol),
-            "run_kind": "train" if hyperparameters is not None else "tune",
-        },
+        **mlflow,
     )
-    stage_seconds = dict.fromkeys(STAGES, 0.0)
     try:
-        total = trials_for(method, trials, reuse=hyperparameters is not None)
-
-        def evaluate(config: dict[str, Any], number: int) -> Trial:
-            model_config = recipe.make(kind, config).hyperparameters
-            t0 = time.perf_counter()
-            cv = rolling_origin(lambda: recipe.make(kind, model_config), samples, windows.folds, seed=seed)
-            stage_seconds["cv"] += time.perf_counter() - t0
-            trial = Trial(number=number, hyperparameters=model_config, cv=cv, mae=cv.mae(samples))
-            metrics = cv_metrics(samples, cv)
-            tracker.log_trial(kind, trial, {**metrics, "folds": metrics["folds"]})
-            step(f"{kind} trial {number}/{total}: CV MAE {trial.mae:.2f} (rMAE {metrics['rmae']:.3f})")
-            return trial
-
-        made = tune(method, evaluate, trials=trials, seed=seed, hyperparameters=hyperparameters)
-        best = best_trial(made, kind)
-        epochs = refit_epochs(best.cv.best_epochs)
-
-        t0 = time.perf_counter()
-        served = recipe.make(kind, best.hyperparameters, epochs=epochs)
-        served.fit(samples, samples.all_targets, seed=seed)
-        stage_seconds["refit"] = time.perf_counter() - t0
-        step(f"{kind}: refitted on every target through {samples.target_date(samples.n_targets - 1)}")
-
-        t0 = time.perf_counter()
-        walk = rolling_origin(
-            lambda: recipe.make(kind, best.hyperparameters, epochs=epochs), samples, windows.walk_forward, seed=seed
-        )
-        stage_seconds["walk_forward"] = time.perf_counter() - t0
-        step(f"{kind}: walk-forward test, {len(windows.walk_forward)} refits every {protocol.retrain_every} days")
-        stage_seconds = {key: round(value, 3) for key, value in stage_seconds.items()}
-        return _complete(
-            kind=kind,
-            hyperparameters=best.hyperparameters,
-            samples=samples,
-            windows=windows,
-            served=served,
-            cv=best.cv,
-            walk=walk,
-            epochs=epochs,
-            trials=len(made) if hyperparameters is None else 0,
-            tracker=tracker,
-            registered_name=registered_name,
-            started=started,
-            stage_seconds=stage_seconds,
-            step=step,
-        )
+        samples = Samples.from_closes(closes, feature_config)
+        windows = Windows.for_samples(samples, Protocol(**candidate.plan.protocol))
+        while not candidate.plan.complete:
+            results = [run_unit(samples, windows, unit) for unit in candidate.plan.next_units()]
+            candidate_record(closes, candidate, results, feature_config=feature_config, on_step=on_step, **mlflow)
     except BaseException:
-        tracker.fail()
+        candidate_fail(candidate, tracking_uri=tracking_uri)
         raise
+    return candidate_complete(
+        closes, candidate, registered_name=registered_name, feature_config=feature_config, on_step=on_step, **mlflow
+    )
 
 
 def ensemble_candidate(

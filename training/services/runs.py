@@ -1,10 +1,11 @@
-"""Training runs: start one (only one at a time), execute it as a fan-out over candidates, finish it.
+"""Training runs: start one (only one at a time), record its candidates, apply the champion rule, finish it.
 
-A run's life: `training_run_start` (queued) → `training_run_execute` (running; fans out one candidate per kind:
-naive, drift and the networks) → `training_candidate_fit` (per kind, possibly on other machines: rolling-origin
-CV, served refit on all data, walk-forward test, registration) → `training_run_finalize` (the ensemble of the
-networks, then the champion rule: lowest pooled CV MAE, and only with Diebold–Mariano evidence against naive).
-Any failure marks the run failed with its error; a run whose worker died is failed by `training_runs_reap`.
+A run's life: `training_run_start` (queued) → `training.services.graph` (running: every candidate kind —
+naive, drift and the networks — as rounds of fits any worker may take: rolling-origin CV, walk-forward test,
+served refit on all data, registration) → `training_run_finalize` (the ensemble of the networks, then the
+champion rule: lowest pooled CV MAE, and only with Diebold–Mariano evidence against naive). Any failure marks
+the run failed with its error; a run whose worker died is failed by `training_runs_recover` (at the next start,
+and by the reaper).
 
 A "tune" run searches hyperparameters (hyperopt on CV); a "train" run (the scheduled refit) reuses those of the
 latest succeeded tune made with the same window settings, so it never compares errors across windows.
@@ -12,10 +13,9 @@ latest succeeded tune made with the same window settings, so it never compares e
 
 import datetime as dt
 import logging
-import threading
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Least
 from django.utils import timezone
@@ -23,11 +23,12 @@ from django.utils import timezone
 from forecasts.selectors.prices import price_closes_frame
 from forecasts.services.scoring import forecast_backtest_store
 from goldsite.audit import audit_actor, audit_log
+from training import dispatch
 from training.exceptions import TrainingError, TrainingRunActive
 from training.ml.kinds import NETWORK_KINDS
 from training.models import ModelVersion, TrainingRun
 from training.services.promotion import model_version_promote
-from training.services.recovery import training_run_process, training_runs_recover
+from training.services.recovery import training_runs_recover
 from training.services.tracking import mlflow_tracking_kwargs
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,9 @@ def training_run_start(
     except IntegrityError as exc:  # the database's one-active-run constraint: a concurrent start won
         raise TrainingRunActive("Another training run was started at the same moment; wait for it.") from exc
     audit_log("training_run.start", actor=audit_actor(user), run=run.pk, kind=kind, params=params)
-    _enqueue(run, inline=inline)
+    task_id = dispatch.training_run_execute_request(run_id=run.pk, inline=inline)
+    if task_id:
+        TrainingRun.objects.filter(pk=run.pk).update(task_id=task_id)
     run.refresh_from_db()
     return run
 
@@ -157,84 +160,12 @@ def training_protocol(
         raise TrainingError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from exc
 
 
-def _enqueue(run: TrainingRun, *, inline: bool) -> None:
-    from training.tasks import training_run_execute_task
-
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        result = training_run_execute_task.delay(run.pk)
-        TrainingRun.objects.filter(pk=run.pk).update(task_id=result.id)
-        return
-    if inline or not settings.TRAINING_EAGER_IN_THREAD:
-        training_run_execute_task.apply(args=(run.pk,))
-        return
-
-    def execute_in_background() -> None:
-        try:
-            training_run_execute_task.apply(args=(run.pk,))
-        finally:
-            connections.close_all()  # this thread's connections; it never serves another request
-
-    threading.Thread(target=execute_in_background, name=f"training-run-{run.pk}", daemon=True).start()
-
-
-def training_run_execute(*, run_id: int, task_id: str = "") -> None:
-    """Mark the run running, open its MLflow parent run and fan out one candidate task per kind."""
-    from celery import chord
-
-    from training.ml.pipeline import steps_for
-    from training.ml.tracking import start_parent_run
-    from training.tasks import training_candidate_fit_task, training_run_finalize_task
-
-    run = TrainingRun.objects.get(pk=run_id)
-    if run.status != TrainingRun.Status.QUEUED:
-        logger.warning("Training run #%s is %s, not queued; not executing it again", run_id, run.status)
-        return
-    try:
-        closes = price_closes_frame()
-        if closes.empty:
-            raise TrainingError("No gold and S&P 500 bars in the database; import or fetch prices first.")
-        data_end = closes.index[-1].date()
-        kinds = [*BASELINE_KINDS, *run.params["architectures"]]
-        trials = run.params["trials"]
-        reuse = None
-        if run.kind == TrainingRun.Kind.TRAIN:
-            test_days = run.params["protocol"]["test_days"]
-            # Too short a history fails in the candidates with the full "not enough history" message.
-            test_start = closes.index[-test_days].date() if len(closes) >= test_days else closes.index[0].date()
-            reuse = training_tuned_hyperparameters(protocol=run.params["protocol"], test_start=test_start)
-        parent_run_id = start_parent_run(
-            **mlflow_tracking_kwargs(),
-            name=f"{run.kind}-run-{run.pk}",
-            tags={"goldsite.training_run": str(run.pk), "goldsite.kind": run.kind},
-            params=run.params["protocol"],
-        )
-    except Exception as exc:
-        training_run_fail(run_id=run.pk, error=exc)
-        raise
-    ensemble = len(run.params["architectures"]) >= 2
-    steps = sum(steps_for(kind, trials, reuse=reuse is not None) for kind in kinds) + (1 if ensemble else 0)
-    reused = ""
-    if reuse is not None:
-        reused = f"; hyperparameters of tune run #{reuse['run']}" if reuse["run"] else "; default hyperparameters"
-    now = timezone.now()
-    TrainingRun.objects.filter(pk=run.pk).update(
-        status=TrainingRun.Status.RUNNING,
-        started_at=now,
-        heartbeat_at=now,
-        **training_run_process(),  # host, pid, worker: what recovery checks when the run goes quiet
-        task_id=task_id or run.task_id,
-        steps_total=steps,
-        params={
-            **run.params,
-            "data_end": data_end.isoformat(),
-            "mlflow_parent_run_id": parent_run_id,
-            "hyperparameters": reuse["hyperparameters"] if reuse is not None else None,
-            "hyperparameters_from_run": reuse["run"] if reuse is not None else None,
-        },
-        message=f"Evaluating {', '.join(kinds)} on data up to {data_end.isoformat()}{reused}",
+def training_run_note(*, run_id: int, message: str) -> None:
+    """Say what the run is doing and refresh its heartbeat, without counting a step."""
+    TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(
+        heartbeat_at=timezone.now(), message=message[:500]
     )
-    header = [training_candidate_fit_task.si(run.pk, kind) for kind in kinds]
-    chord(header)(training_run_finalize_task.s(run.pk))
+    logger.info("Training run #%s: %s", run_id, message)
 
 
 def training_run_step(*, run_id: int, message: str) -> None:
@@ -269,43 +200,8 @@ def training_tuned_hyperparameters(*, protocol: dict, test_start: dt.date) -> di
     return {"run": None, "hyperparameters": {}}
 
 
-def training_candidate_fit(*, run_id: int, kind: str) -> dict:
-    """Evaluate one candidate kind under the run's protocol, register it in MLflow, mirror it, store its backtest."""
-    from training.ml.dataset import Protocol
-    from training.ml.pipeline import evaluate_candidate
-
-    run = TrainingRun.objects.get(pk=run_id)
-    if run.status != TrainingRun.Status.RUNNING:
-        raise TrainingRunAborted(f"Training run #{run_id} is {run.status}; not fitting {kind}.")
-    params = run.params
-    try:
-        closes = price_closes_frame(end=dt.date.fromisoformat(params["data_end"]))
-        reused = params.get("hyperparameters")
-        result = evaluate_candidate(
-            closes,
-            kind=kind,
-            trials=params["trials"],
-            hyperparameters=None if reused is None else reused.get(kind, {}),
-            protocol=Protocol(**params["protocol"]),
-            registered_name=settings.MLFLOW_REGISTERED_MODEL,
-            parent_run_id=params["mlflow_parent_run_id"],
-            on_step=lambda message: training_run_step(run_id=run_id, message=message),
-            **mlflow_tracking_kwargs(),
-        )
-        version = _record_candidate(result=result, run=run)
-    except TrainingRunAborted:
-        raise
-    except Exception as exc:
-        training_run_fail(run_id=run_id, error=exc, context=kind)
-        raise
-    summary = result.to_dict()
-    summary.pop("backtest", None)
-    summary.pop("cv_forecasts", None)
-    summary["model_version_id"] = version.pk
-    return summary
-
-
-def _record_candidate(*, result, run: TrainingRun) -> ModelVersion:
+def training_candidate_record(*, result, run: TrainingRun | None) -> ModelVersion:
+    """Mirror a registered candidate and store its walk-forward and CV forecasts, together."""
     with transaction.atomic():
         version = model_version_record(result=result, run=run)
         forecast_backtest_store(model_version=version, rows=result.backtest)
@@ -386,7 +282,7 @@ def _ensemble(*, run: TrainingRun, members: list):
         on_step=lambda message: training_run_step(run_id=run.pk, message=message),
         **mlflow_tracking_kwargs(),
     )
-    _record_candidate(result=result, run=run)
+    training_candidate_record(result=result, run=run)
     return result
 
 

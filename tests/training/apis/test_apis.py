@@ -7,7 +7,6 @@ from rest_framework.test import APIClient
 
 from tests.factories import MLEngineerFactory, ModelVersionFactory, StaffUserFactory, TrainingRunFactory, UserFactory
 from training.models import ChampionChange, ModelVersion, TrainingRun
-from training.services import runs
 
 pytestmark = pytest.mark.django_db
 
@@ -45,11 +44,9 @@ def engineer_api(engineer):
 
 
 @pytest.fixture
-def not_executed(monkeypatch):
+def not_executed(no_execution):
     """Queue runs without executing them."""
-    queued = []
-    monkeypatch.setattr(runs, "_enqueue", lambda run, inline: queued.append(run.pk))
-    return queued
+    return no_execution
 
 
 @pytest.mark.parametrize(

@@ -48,18 +48,18 @@ def active_run(**where) -> TrainingRun:
 
 
 def test_a_run_records_where_it_executes(monkeypatch):
-    import celery
     import pandas as pd
 
     import training.ml.tracking
+    from training.services import graph
 
     run = TrainingRunFactory(status=TrainingRun.Status.QUEUED, kind=TrainingRun.Kind.TUNE)
     closes = pd.DataFrame({"gold": [2000.0], "spx": [5000.0]}, index=pd.to_datetime(["2025-01-02"]))
-    monkeypatch.setattr(runs, "price_closes_frame", lambda **kwargs: closes)
+    monkeypatch.setattr(graph, "price_closes_frame", lambda **kwargs: closes)
     monkeypatch.setattr(training.ml.tracking, "start_parent_run", lambda **kwargs: "parent-run")
-    monkeypatch.setattr(celery, "chord", lambda header: lambda callback: None)  # no candidates fitted
+    monkeypatch.setattr(graph, "training_candidates_open", lambda **kwargs: [])  # no candidates fitted
 
-    runs.training_run_execute(run_id=run.pk)
+    graph.training_run_execute(run_id=run.pk)
 
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.RUNNING
@@ -152,16 +152,16 @@ TRAIN_AND_HANG = """
 import datetime as dt, time, django
 django.setup()
 from forecasts.models import PriceBar
-days = [dt.date(2025, 1, 2) + dt.timedelta(days=i) for i in range(10)]
+days = [dt.date(2021, 1, 4) + dt.timedelta(days=i) for i in range(950)]  # enough for the windows
 PriceBar.objects.bulk_create(
     PriceBar(symbol=symbol, date=day, close=close, source="csv")
-    for day in days for symbol, close in (("GC=F", 2000.0), ("^GSPC", 5000.0))
+    for i, day in enumerate(days) for symbol, close in (("GC=F", 2000.0 + i % 7), ("^GSPC", 5000.0 + i % 5))
 )
-import training.ml.pipeline
+import training.ml.plan
 def fit_forever(*args, **kwargs):
     print("fitting", flush=True)
     time.sleep(600)
-training.ml.pipeline.evaluate_candidate = fit_forever
+training.ml.plan.run_unit = fit_forever
 from django.core.management import call_command
 call_command("train", trials=0, architectures="mlp")
 """
@@ -171,8 +171,9 @@ START = """
 import json, django
 django.setup()
 from training.exceptions import TrainingRunActive
+from training import dispatch
 from training.services import runs
-runs._enqueue = lambda run, inline: None
+dispatch.training_run_execute_request = lambda *, run_id, inline: ""
 try:
     print(json.dumps({"started": runs.training_run_start(kind="train").pk}))
 except TrainingRunActive as exc:
