@@ -173,7 +173,7 @@ class TestLiveEvidence:
         assert evidence["dm_statistic"] == pytest.approx(test.statistic)
         assert evidence["dm_lag"] == test.lag
         assert evidence["p_value"] < 0.001 and evidence["beats_naive"] is True
-        assert "beats naive (Diebold–Mariano p = 0.00)" in evidence["note"]
+        assert "beats naive (Diebold–Mariano p < 0.01)" in evidence["note"]
 
     def test_a_champion_no_better_than_naive_has_no_evidence(self, champion, naive):
         live_days(champion, naive, DAYS[:20], misses=(19.0, 21.0, 18.0, 23.0))
@@ -182,7 +182,7 @@ class TestLiveEvidence:
 
         assert evidence["beats_naive"] is False
         assert evidence["p_value"] >= 0.10
-        assert "no evidence it beats naive" in evidence["note"]
+        assert f"no evidence it beats naive (Diebold–Mariano p = {evidence['p_value']:.2f})" in evidence["note"]
 
     def test_late_forecasts_never_count_as_live(self, champion, naive):
         live_days(champion, naive, DAYS[:19])

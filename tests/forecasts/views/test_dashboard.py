@@ -386,7 +386,7 @@ def test_the_accuracy_card_shows_the_live_rmae_and_p_from_20_live_days(signed_in
     content = html.unescape(signed_in.get(reverse("dashboard")).content.decode())
 
     assert expected["n"] == 20 and expected["beats_naive"] is True
-    assert f"rMAE {expected['rmae']:.3f}, beats naive (Diebold–Mariano p = {expected['p_value']:.2f})" in content
+    assert f"rMAE {expected['rmae']:.3f}, beats naive (Diebold–Mariano p < 0.01)" in content
 
 
 @pytest.mark.django_db
