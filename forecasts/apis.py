@@ -17,14 +17,10 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from forecasts.exceptions import ForecastNotReady
-from forecasts.models import Forecast, PriceBar
-from forecasts.selectors.forecasts import (
-    ACCURACY_WINDOWS,
-    data_age,
-    forecast_accuracy,
-    forecast_latest,
-    forecast_list,
-)
+from forecasts.models import NEXT_DAY_KIND_CHOICES, Forecast, PriceBar
+from forecasts.selectors.accuracy import ACCURACY_WINDOWS, LIVE_EVIDENCE_MIN, forecast_accuracy
+from forecasts.selectors.forecasts import data_age, forecast_latest, forecast_list
+from forecasts.selectors.live_record import live_forecast_missing_bars
 from forecasts.selectors.prices import price_bars_list
 from forecasts.services.prediction import forecast_next_day_ensure
 from training.models import ModelVersion
@@ -39,6 +35,12 @@ class DateRangeFilterSerializer(serializers.Serializer):
         if start is not None and end is not None and start > end:
             raise serializers.ValidationError({"end": "The end date must not be before the start date."})
         return attrs
+
+
+KIND_HELP = (
+    "live: stored before its target day's gold close was; late: stored after it (kept and scored, never counted "
+    "as live); backtest: a walk-forward test day; cv: an out-of-fold cross-validation day."
+)
 
 
 class ForecastOutputSerializer(serializers.ModelSerializer):
@@ -71,6 +73,7 @@ class ForecastOutputSerializer(serializers.ModelSerializer):
             "scored_at",
             "created_at",
         ]
+        extra_kwargs = {"kind": {"help_text": KIND_HELP}}
 
 
 class TokenObtainApi(APIView):
@@ -123,7 +126,14 @@ class ForecastListApi(APIView):
     pagination_class = PageNumberPagination
 
     class FilterSerializer(DateRangeFilterSerializer):
-        kind = serializers.ChoiceField(choices=Forecast.Kind.choices, required=False)
+        kind = serializers.ChoiceField(
+            choices=Forecast.Kind.choices,
+            required=False,
+            help_text=KIND_HELP,
+            error_messages={
+                "invalid_choice": f'"{{input}}" is not a kind; use one of {", ".join(Forecast.Kind.values)}.'
+            },
+        )
         model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all(), required=False)
 
     @extend_schema(parameters=[FilterSerializer], responses=ForecastOutputSerializer(many=True))
@@ -153,6 +163,28 @@ class FreshnessOutputSerializer(serializers.Serializer):
     )
 
 
+class MissingBarsOutputSerializer(serializers.Serializer):
+    """Why no live forecast of the next day can be made now (forecasts.selectors.live_record.MissingBars)."""
+
+    as_of_date = serializers.DateField(help_text="The last day with both a gold and an S&P 500 close.")
+    date = serializers.DateField(
+        help_text="The trading day after as_of_date: its gold close is stored, so a forecast of it now is late."
+    )
+    symbols = serializers.ListField(
+        child=serializers.CharField(), help_text="The symbols whose bar for `date` is not stored yet."
+    )
+    message = serializers.CharField(help_text='e.g. "S&P 500 close for 2025-09-25 not stored yet".')
+
+
+MISSING_BARS_HELP = (
+    "The bars a live forecast of the next day waits for; null when a live forecast can be made now. Set when "
+    "the gold close of the day after the last common day is already stored (a forecast of it would be late)."
+)
+NEXT_DAY_KIND_HELP = (
+    "live, or late when the forecast was stored after its target day's gold close was (never counted as live)."
+)
+
+
 # The latest forecast changes a few times a day (the daily pipeline, a promotion) and is the most requested
 # answer: it is served from the cache for API_LATEST_CACHE_SECONDS, so it can lag a change by that long.
 LATEST_CACHE_KEY = "goldsite:api:forecast-latest"
@@ -168,13 +200,17 @@ class ForecastLatestApi(APIView):
         as_of_date = serializers.DateField(source="forecast.as_of_date")
         stale = serializers.BooleanField(source="data_age.stale", help_text=STALE_HELP)
         data_age_days = serializers.IntegerField(source="data_age.days", help_text=DATA_AGE_HELP)
+        kind = serializers.ChoiceField(
+            choices=NEXT_DAY_KIND_CHOICES, source="forecast.kind", help_text=NEXT_DAY_KIND_HELP
+        )
         champion = ChampionOutputSerializer()
         forecast = ForecastOutputSerializer()
-        naive = ForecastOutputSerializer(allow_null=True)
+        naive = ForecastOutputSerializer(allow_null=True, help_text="The naive forecast of the same day and kind.")
         freshness = FreshnessOutputSerializer()
+        missing_bars = MissingBarsOutputSerializer(allow_null=True, help_text=MISSING_BARS_HELP)
 
     @extend_schema(
-        responses={200: OutputSerializer, 503: OpenApiResponse(description="No champion or no live forecast yet.")}
+        responses={200: OutputSerializer, 503: OpenApiResponse(description="No champion or no forecast yet.")}
     )
     def get(self, request):
         data = cache.get(LATEST_CACHE_KEY) if settings.API_LATEST_CACHE_SECONDS else None
@@ -184,7 +220,7 @@ class ForecastLatestApi(APIView):
                 raise ForecastNotReady("There is no champion model yet; run `manage.py train` first.")
             if latest.forecast is None:
                 raise ForecastNotReady(
-                    f"The champion {latest.champion} has no live forecast yet; "
+                    f"The champion {latest.champion} has no next-day forecast yet; "
                     "run `manage.py predict_next_day` or POST /api/predict/."
                 )
             data = self.OutputSerializer(latest).data
@@ -198,7 +234,9 @@ class PredictApi(APIView):
 
     Returns the stored forecast when there is one; otherwise makes it (here without a broker, else on a worker,
     waiting a bounded time: 503 when no worker answers). `model_version` is the MLflow version number of
-    `model_name`. `stale` and `data_age_days` say how old the data the forecast was made from is.
+    `model_name`. `stale` and `data_age_days` say how old the data the forecast was made from is. `kind` says
+    whether it is live or late (made after its target day's gold close was stored: answered all the same, never
+    counted as live), and `missing_bars` which bar a live forecast of the next day waits for.
     """
 
     class InputSerializer(serializers.Serializer):
@@ -222,6 +260,10 @@ class PredictApi(APIView):
         upper_95 = serializers.FloatField(source="forecast.upper_95")
         stale = serializers.BooleanField(source="data_age.stale", help_text=STALE_HELP)
         data_age_days = serializers.IntegerField(source="data_age.days", help_text=DATA_AGE_HELP)
+        kind = serializers.ChoiceField(
+            choices=NEXT_DAY_KIND_CHOICES, source="forecast.kind", help_text=NEXT_DAY_KIND_HELP
+        )
+        missing_bars = MissingBarsOutputSerializer(allow_null=True, help_text=MISSING_BARS_HELP)
 
     @extend_schema(
         request=InputSerializer,
@@ -231,8 +273,12 @@ class PredictApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         forecast = forecast_next_day_ensure()
-        age = data_age(as_of_date=forecast.as_of_date)
-        return Response(self.OutputSerializer({"forecast": forecast, "data_age": age}).data)
+        answer = {
+            "forecast": forecast,
+            "data_age": data_age(as_of_date=forecast.as_of_date),
+            "missing_bars": live_forecast_missing_bars(),
+        }
+        return Response(self.OutputSerializer(answer).data)
 
 
 class AccuracyMetricsOutputSerializer(serializers.Serializer):
@@ -246,6 +292,27 @@ class AccuracyMetricsOutputSerializer(serializers.Serializer):
     coverage_80 = serializers.FloatField(help_text="0-1: share of actual closes inside the 80% band.")
 
 
+class LiveEvidenceOutputSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Scored live days of the champion paired with a naive live forecast.")
+    required = serializers.IntegerField(help_text="Live days needed before rmae and p_value are reported.")
+    start = serializers.DateField(allow_null=True)
+    end = serializers.DateField(allow_null=True)
+    rmae = serializers.FloatField(
+        allow_null=True, help_text="Champion MAE / naive MAE over those live days; null below `required` days."
+    )
+    p_value = serializers.FloatField(
+        allow_null=True,
+        help_text=(
+            "One-sided Diebold–Mariano p that the champion's absolute errors are smaller than naive's on those "
+            "days; null below `required` days or when the champion is the naive model."
+        ),
+    )
+    dm_statistic = serializers.FloatField(allow_null=True, help_text="The HLN-corrected Diebold–Mariano statistic.")
+    dm_lag = serializers.IntegerField(allow_null=True, help_text="Newey–West lag of the test's variance.")
+    beats_naive = serializers.BooleanField(allow_null=True, help_text="p_value < CHAMPION_MAX_P.")
+    note = serializers.CharField(help_text='e.g. "12 live forecasts scored; evidence needs 20."')
+
+
 class AccuracyApi(APIView):
     class FilterSerializer(serializers.Serializer):
         window = serializers.ChoiceField(
@@ -256,13 +323,21 @@ class AccuracyApi(APIView):
         window = serializers.IntegerField()
         source = serializers.ChoiceField(choices=Forecast.Kind.values, allow_null=True)
         n = serializers.IntegerField()
-        live_n = serializers.IntegerField(help_text="Scored live forecast days paired with the naive forecast.")
+        live_n = serializers.IntegerField(
+            help_text="Scored live forecast days paired with the naive forecast (late forecasts never count)."
+        )
         note = serializers.CharField(allow_blank=True)
         start = serializers.DateField(allow_null=True)
         end = serializers.DateField(allow_null=True)
         rmae = serializers.FloatField(allow_null=True, help_text="Champion MAE / naive MAE on the same days.")
         champion = AccuracyMetricsOutputSerializer(allow_null=True)
         naive = AccuracyMetricsOutputSerializer(allow_null=True)
+        evidence = LiveEvidenceOutputSerializer(
+            help_text=(
+                f"The live record's evidence (late forecasts never count): from {LIVE_EVIDENCE_MIN} scored live "
+                "days on, the champion's rMAE and a Diebold–Mariano p against naive over them, whatever `source` is."
+            )
+        )
 
     @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
     def get(self, request):

@@ -79,7 +79,16 @@ class ForecastQuerySet(models.QuerySet):
         return self.filter(actual_close__isnull=False)
 
     def live(self):
+        """Forecasts stored before their target day's gold close was: the live record."""
         return self.filter(kind=Forecast.Kind.LIVE)
+
+    def late(self):
+        """Next-day forecasts stored after their target day's gold close was (never counted as live)."""
+        return self.filter(kind=Forecast.Kind.LATE)
+
+    def next_day(self):
+        """What the next-day step stores: live and late forecasts."""
+        return self.filter(kind__in=[value for value, _ in NEXT_DAY_KIND_CHOICES])
 
     def backtest(self):
         return self.filter(kind=Forecast.Kind.BACKTEST)
@@ -142,3 +151,7 @@ class Forecast(models.Model):
     @property
     def is_scored(self) -> bool:
         return self.actual_close is not None
+
+
+# The kinds the next-day step stores (forecasts.selectors.live_record decides which).
+NEXT_DAY_KIND_CHOICES = [(kind.value, kind.label) for kind in (Forecast.Kind.LIVE, Forecast.Kind.LATE)]

@@ -6,11 +6,16 @@ service's keys (`status`, `model_loaded`, `scaler_loaded`, `feature_cols_loaded`
     {"status": "ok" | "degraded", "model_loaded": true, "scaler_loaded": true, "feature_cols_loaded": true,
      "database": "ok" | "error: ...", "broker": "ok" | "eager" | "error: ...",
      "newest_gold_date": "2025-09-25" | null, "stale": false, "staleness_days": 0 | null,
-     "data_age_days": 0 | null, "champion": "gold-next-day v3 (mlp)" | null}
+     "data_age_days": 0 | null, "champion": "gold-next-day v3 (mlp)" | null,
+     "missing_bars": {"as_of_date": "2025-09-24", "date": "2025-09-25", "symbols": ["^GSPC"],
+                      "message": "S&P 500 close for 2025-09-25 not stored yet"} | null}
 
 `stale` is the API's rule for forecasts (forecasts.selectors.forecasts.data_age) applied to the newest gold bar:
 more than FORECAST_STALE_AFTER_DAYS trading days behind the last completed session, or no bar at all.
-`data_age_days` counts those trading days; `staleness_days` the calendar days.
+`data_age_days` counts those trading days; `staleness_days` the calendar days. `missing_bars` names the bars a
+live forecast of the next day waits for (forecasts.selectors.live_record.live_forecast_missing_bars, as on the
+dashboard and in the API): while gold's close of the day after the last common day is stored and the S&P 500's
+is not, a forecast made now would be late, so the service is degraded.
 
 HTTP status: 503 only when something this process depends on is down (the database, or the broker when one
 is configured), so an orchestrator restarts or routes around it. Missing or stale data and a missing champion
@@ -52,6 +57,7 @@ def health(request: HttpRequest) -> JsonResponse:
         "staleness_days": None,
         "data_age_days": None,
         "champion": None,
+        "missing_bars": None,
     }
     if database == "ok":
         try:
@@ -59,7 +65,7 @@ def health(request: HttpRequest) -> JsonResponse:
         except Exception:  # report what is known rather than fail the health check itself
             logger.exception("Health: could not read the data and champion state")
     healthy = database == "ok" and broker in ("ok", "eager")
-    fit = healthy and report["model_loaded"] and not report["stale"]
+    fit = healthy and report["model_loaded"] and not report["stale"] and report["missing_bars"] is None
     report["status"] = "ok" if fit else "degraded"
     return JsonResponse(report, status=200 if healthy else 503)
 
@@ -91,12 +97,14 @@ def _broker_check() -> str:
 
 def _service_state() -> dict:
     from forecasts.selectors.forecasts import data_age
+    from forecasts.selectors.live_record import live_forecast_missing_bars
     from forecasts.selectors.prices import data_freshness
     from training.selectors import model_version_champion
 
     champion = model_version_champion()
     freshness = data_freshness()
     age = data_age(as_of_date=freshness.newest_gold_date)
+    missing = live_forecast_missing_bars()
     return {
         "model_loaded": champion is not None,
         "scaler_loaded": champion is not None,
@@ -106,4 +114,5 @@ def _service_state() -> dict:
         "staleness_days": freshness.staleness_days,
         "data_age_days": age.days,
         "champion": str(champion) if champion is not None else None,
+        "missing_bars": missing.to_dict() if missing is not None else None,
     }

@@ -28,6 +28,7 @@ KEYS = {
     "staleness_days",
     "data_age_days",
     "champion",
+    "missing_bars",
 }
 
 
@@ -47,6 +48,7 @@ def test_a_fresh_install_is_up_but_degraded(client):
         "staleness_days": None,
         "data_age_days": None,
         "champion": None,
+        "missing_bars": None,
     }
 
 
@@ -77,6 +79,28 @@ def test_data_a_few_sessions_behind_is_not_stale_yet(client, settings):
     assert (body["status"], body["stale"], body["data_age_days"]) == ("ok", False, settings.FORECAST_STALE_AFTER_DAYS)
     settings.FORECAST_STALE_AFTER_DAYS -= 1
     assert client.get(URL).json()["stale"] is True
+
+
+def test_a_live_forecast_waiting_for_a_bar_is_degraded_and_names_it(client):
+    """Gold's close of the day after the last common day is in, the S&P 500's is not: a forecast now is late."""
+    ModelVersionFactory(is_champion=True)
+    newest = last_completed_trading_day()
+    before = previous_trading_day(newest)
+    PriceBarFactory(date=before)
+    PriceBarFactory(symbol="^GSPC", date=before, close=6000.0)
+    PriceBarFactory(date=newest)
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["stale"]) == ("degraded", False)
+    assert body["missing_bars"] == {
+        "as_of_date": before.isoformat(),
+        "date": newest.isoformat(),
+        "symbols": ["^GSPC"],
+        "message": f"S&P 500 close for {newest.isoformat()} not stored yet",
+    }
 
 
 def test_stale_data_is_degraded_not_down(client):

@@ -70,6 +70,14 @@ def price_latest_date(*, symbol: str) -> dt.date | None:
     return PriceBar.objects.filter(symbol=symbol).aggregate(latest=Max("date"))["latest"]
 
 
+def price_last_common_date() -> dt.date | None:
+    """The last day with both a gold and an S&P 500 close (the last row of `price_closes_frame`), or None."""
+    gold_days = PriceBar.objects.filter(symbol=settings.GOLD_SYMBOL).values("date")
+    return PriceBar.objects.filter(symbol=settings.SPX_SYMBOL, date__in=gold_days).aggregate(latest=Max("date"))[
+        "latest"
+    ]
+
+
 def price_close_on(*, symbol: str, day: dt.date) -> float | None:
     return PriceBar.objects.filter(symbol=symbol, date=day).values_list("close", flat=True).first()
 

@@ -1,4 +1,8 @@
-"""Live forecasts: the champion's and the naive baseline's forecast of the next trading day's gold close.
+"""Next-day forecasts: the champion's and the naive baseline's forecast of the next trading day's gold close.
+
+Each is stored as `live`, or as `late` when the target day's gold close is already stored (the rule is
+`forecasts.selectors.live_record.forecast_is_late`): with gold a day ahead of the S&P 500, the step forecasts
+a day whose close it could already read, and such a forecast is kept and charted but never counted as live.
 
 The forecasters are loaded from the MLflow registry once per process and kept by (registered name, version):
 the champion and its naive baseline stay cached; a version that is neither any more (the champion changed)
@@ -18,6 +22,7 @@ from django.conf import settings
 from forecasts.calendar import next_trading_day
 from forecasts.exceptions import ForecastError, ForecastNotReady, ForecastUnusable
 from forecasts.models import Forecast
+from forecasts.selectors.live_record import forecast_kind_on_storing
 from forecasts.selectors.prices import price_closes_frame
 from forecasts.services.bands import band_alpha
 from forecasts.services.forecast_checks import FORECAST_VALUE_FIELDS, forecast_values_problem
@@ -94,11 +99,23 @@ def forecast_target(*, closes: pd.DataFrame) -> tuple[dt.date, dt.date]:
     return as_of, next_trading_day(as_of)
 
 
+def _stored_next_day(*, model_version: ModelVersion, target: dt.date) -> Forecast | None:
+    """The version's next-day forecast of `target` (live or late) if one is stored."""
+    return (
+        Forecast.objects.next_day()
+        .filter(model_version=model_version, target_date=target)
+        .select_related("model_version")
+        .order_by("created_at")
+        .first()
+    )
+
+
 def forecast_next_day() -> list[Forecast]:
-    """Store the live forecasts of the next trading day's gold close: the champion's, then the naive one's.
+    """Store the forecasts of the next trading day's gold close: the champion's, then the naive one's.
 
     The target day is the trading day after the last day both closes are stored (a Friday forecasts Monday;
-    market holidays are skipped). Idempotent: a forecast already stored for a version and day is returned as
+    market holidays are skipped). A forecast is stored `live`, or `late` when the target day's gold close is
+    already stored. Idempotent: a forecast already stored for a version and day (live or late) is returned as
     it is, not recomputed. Raises ForecastNotReady, saying what to do, when there is no champion, no prices
     or too short a history for a model.
     """
@@ -108,11 +125,7 @@ def forecast_next_day() -> list[Forecast]:
     keep = {(v.registered_name, v.version) for v in versions}
     forecasts = []
     for version in versions:
-        existing = (
-            Forecast.objects.filter(model_version=version, target_date=target, kind=Forecast.Kind.LIVE)
-            .select_related("model_version")
-            .first()
-        )
+        existing = _stored_next_day(model_version=version, target=target)
         if existing is not None:
             forecasts.append(existing)
             continue
@@ -121,7 +134,7 @@ def forecast_next_day() -> list[Forecast]:
         "Forecasts for %s (as of %s): %s",
         target,
         as_of,
-        ", ".join(f"{f.model_version} {f.predicted_close:.2f}" for f in forecasts),
+        ", ".join(f"{f.model_version} {f.predicted_close:.2f} ({f.kind})" for f in forecasts),
     )
     return forecasts
 
@@ -137,12 +150,15 @@ def _forecast_store(
         )
     point = forecaster.forecast(closes, alpha=band_alpha(model_version=version))
     _check_usable(point, version=version, target=target)
+    kind = forecast_kind_on_storing(target_date=target)  # decided as late as possible, just before the insert
     # Race-safe: the unique (model_version, target_date, kind) constraint makes a concurrent second insert
     # fail, and get_or_create (which inserts inside a savepoint) then returns the row the other worker stored.
+    # (Only a gold close stored between two workers' checks could give them different kinds; the first row
+    # stored is the one `_stored_next_day` returns from then on.)
     forecast, created = Forecast.objects.get_or_create(
         model_version=version,
         target_date=target,
-        kind=Forecast.Kind.LIVE,
+        kind=kind,
         defaults={
             "as_of_date": point.as_of_date,
             "last_close": point.last_close,
@@ -154,7 +170,13 @@ def _forecast_store(
             "upper_95": point.upper_95,
         },
     )
-    if created:
+    if created and kind == Forecast.Kind.LATE:
+        logger.warning(
+            "Stored %s as late: the gold close of %s was already stored, so it does not count as live",
+            forecast,
+            target.isoformat(),
+        )
+    elif created:
         logger.info("Stored %s", forecast)
     return forecast
 
@@ -171,7 +193,7 @@ def _check_usable(point, *, version: ModelVersion, target: dt.date) -> None:
 
 
 def forecast_next_day_ensure(*, wait_seconds: float | None = None) -> Forecast:
-    """The champion's live forecast for the next trading day: the stored one, or a new one made now.
+    """The champion's forecast for the next trading day (live or late): the stored one, or a new one made now.
 
     Without a broker the forecasts are made here; with one, the `predict_next_day` task makes them on a
     worker (which has the models loaded) and this waits up to `wait_seconds`. Raises ForecastNotReady when
@@ -179,7 +201,7 @@ def forecast_next_day_ensure(*, wait_seconds: float | None = None) -> Forecast:
     """
     champion = forecast_versions()[0]
     as_of, target = forecast_target(closes=price_closes_frame())
-    stored = Forecast.objects.filter(model_version=champion, target_date=target, kind=Forecast.Kind.LIVE).first()
+    stored = _stored_next_day(model_version=champion, target=target)
     if stored is not None:
         return stored
     if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -188,7 +210,7 @@ def forecast_next_day_ensure(*, wait_seconds: float | None = None) -> Forecast:
         if wait_seconds is None:
             wait_seconds = getattr(settings, "PREDICT_WAIT_SECONDS", PREDICT_WAIT_SECONDS)
         _predict_on_worker(wait_seconds=wait_seconds)
-    stored = Forecast.objects.filter(model_version=champion, target_date=target, kind=Forecast.Kind.LIVE).first()
+    stored = _stored_next_day(model_version=champion, target=target)
     if stored is None:  # the champion or the data changed meanwhile
         raise ForecastNotReady("The forecast was not stored (the champion or the data just changed); try again.")
     return stored

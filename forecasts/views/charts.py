@@ -16,6 +16,7 @@ from typing import Protocol
 ACTUAL_COLOR = "#b8860b"  # gold
 LIVE_COLOR = "#0f8a80"  # teal, as .badge--live
 BACKTEST_COLOR = "#7a5cc8"  # violet, as .badge--backtest
+LATE_COLOR = "#c9731b"  # amber, as .badge--late
 NAIVE_COLOR = "#8a93a3"  # grey
 BAND_FILL = "rgba(70, 110, 190, 0.18)"
 BAND_LINE = "rgba(70, 110, 190, 0.45)"
@@ -58,14 +59,16 @@ def forecast_figure(
     """Actual gold closes with the model's forecasts over them.
 
     Traces, in drawing order: the 80% band (a lower edge and an upper edge filled down to it with
-    `fill="tonexty"`, one legend entry), the actual close line, the live forecasts and the backtest forecasts
-    as markers, and the naive forecast (a dashed line, hidden until `show_naive` or a legend click). Live and
-    backtest traces appear only when there are rows of that kind; the band covers every forecast, live rows
-    winning over a backtest row of the same day.
+    `fill="tonexty"`, one legend entry), the actual close line, the live, late and backtest forecasts as
+    markers (late ones as crosses: made after their target close was stored, never counted as live), and the
+    naive forecast (a dashed line, hidden until `show_naive` or a legend click). Live, late and backtest traces
+    appear only when there are rows of that kind; the band covers every forecast, a live row winning over a
+    late one of the same day, and either over a backtest row.
     """
     closes = sorted(closes)
+    band_rank = {"live": 2, "late": 1}
     by_day: dict[dt.date, ForecastRow] = {}
-    for row in sorted(forecasts, key=lambda r: (r.target_date, r.kind == "live")):
+    for row in sorted(forecasts, key=lambda r: (r.target_date, band_rank.get(r.kind, 0))):
         by_day[row.target_date] = row  # the live row of a day comes last and wins
     band_rows = [by_day[day] for day in sorted(by_day)]
 
@@ -112,6 +115,7 @@ def forecast_figure(
     )
     for kind, label, color, symbol in (
         ("live", "Forecast (live)", LIVE_COLOR, "diamond"),
+        ("late", "Forecast (late)", LATE_COLOR, "x"),
         ("backtest", "Forecast (backtest)", BACKTEST_COLOR, "circle"),
     ):
         rows = sorted((row for row in forecasts if row.kind == kind), key=lambda r: r.target_date)
@@ -124,7 +128,7 @@ def forecast_figure(
                 "name": label,
                 "x": _x(row.target_date for row in rows),
                 "y": _y(row.predicted_close for row in rows),
-                "marker": {"size": 7 if kind == "live" else 5, "color": color, "symbol": symbol},
+                "marker": {"size": 5 if kind == "backtest" else 7, "color": color, "symbol": symbol},
                 "hovertemplate": _money_hover(label),
             }
         )

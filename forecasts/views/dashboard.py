@@ -1,4 +1,4 @@
-"""The dashboard: the next-day forecast, the price chart, live accuracy and the recent forecasts.
+"""The dashboard: the next-day forecast (live or late), the price chart, live accuracy and the recent forecasts.
 
 One URL, `/`, renders the whole page. Its three interactive regions (chart, accuracy, forecast table) each
 have an id; an htmx request aimed at one of them (the `HX-Target` header) gets only that region's
@@ -19,7 +19,9 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from forecasts.selectors.forecasts import ACCURACY_WINDOWS, forecast_accuracy, forecast_latest, forecast_list
+from forecasts.models import Forecast
+from forecasts.selectors.accuracy import ACCURACY_WINDOWS, forecast_accuracy
+from forecasts.selectors.forecasts import forecast_latest, forecast_list
 from forecasts.selectors.prices import price_bars_list, price_latest_date
 from forecasts.views.charts import forecast_figure
 from training.models import ModelVersion
@@ -102,6 +104,7 @@ def chart_context(*, query: DashboardQuery, champion: ModelVersion | None) -> di
         "ranges": list(RANGES),
         "has_prices": bool(closes),
         "has_naive": bool(naive),
+        "has_late": any(row.kind == Forecast.Kind.LATE for row in forecasts),
         "price_figure": figure,
         "chart_label": (
             f"Gold close{' and champion forecasts' if forecasts else ''}, "

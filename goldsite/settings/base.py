@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ForecastKindEnum": "forecasts.models.Forecast.Kind",
+        "NextDayForecastKindEnum": "forecasts.models.NEXT_DAY_KIND_CHOICES",
         "TrainingRunKindEnum": "training.models.TrainingRun.Kind",
         "DataLoadKindEnum": "forecasts.models.DataLoad.Kind",
     },

@@ -50,7 +50,8 @@ def browser(chromium, monkeypatch):
 
 @pytest.fixture
 def champion_with_forecast(transactional_db, shared_data):
-    """The real history, a champion from a 1-trial MLP tuning run and its live forecast of the next day."""
+    """The real history, a champion from a 1-trial MLP tuning run and its forecast of the next day: of 2025-09-25,
+    whose gold close is stored (the S&P 500 ends 2025-09-24), so it is late (issue 12)."""
     from forecasts.services.prediction import forecast_next_day
     from forecasts.services.prices import prices_import_csv
     from training.services.runs import training_run_start
@@ -100,6 +101,8 @@ def test_dashboard_chart_range_switch_and_a_tuning_run_watched_to_the_end(
     price = page.text_content("[data-testid=predicted-close]").strip()
     assert re.fullmatch(r"\$\d{1,3}(,\d{3})*\.\d{2}", price), price
     assert price == f"${champion_with_forecast.predicted_close:,.2f}"
+    assert page.text_content("[data-testid=forecast-kind]").strip() == "Late"
+    assert "S&P 500 close for 2025-09-25 not stored yet" in page.text_content("[data-testid=missing-bars]")
 
     # The chart is drawn with the history and the backtest.
     points_3m = _chart_points(page)

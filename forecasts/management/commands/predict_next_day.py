@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from forecasts.exceptions import ForecastError
+from forecasts.models import Forecast
+from forecasts.selectors.live_record import live_forecast_missing_bars
 from forecasts.services.prediction import forecast_next_day
 from forecasts.services.scoring import forecasts_score
 
@@ -8,8 +10,9 @@ from forecasts.services.scoring import forecasts_score
 class Command(BaseCommand):
     help = (
         "Forecast the next trading day's gold close with the champion and the naive baseline, and store both "
-        "(a forecast already stored for that day is shown, not recomputed). Runs now, in this process; the "
-        "scheduled run is the Celery task predict_next_day. Then scores every forecast whose close is stored."
+        "(a forecast already stored for that day is shown, not recomputed). A forecast of a day whose gold close "
+        "is already stored is stored as late, never counted as live. Runs now, in this process; the scheduled "
+        "run is the Celery task predict_next_day. Then scores every forecast whose close is stored."
     )
 
     def handle(self, *args, **options):
@@ -18,11 +21,20 @@ class Command(BaseCommand):
         except ForecastError as exc:
             raise CommandError(str(exc)) from exc
         for forecast in forecasts:
+            late = (
+                f"  late: made after the gold close of {forecast.target_date.isoformat()} was stored, "
+                "never counted as live"
+                if forecast.kind == Forecast.Kind.LATE
+                else ""
+            )
             self.stdout.write(
                 f"{forecast.target_date.isoformat()}  {forecast.model_version}: {forecast.predicted_close:,.2f} "
                 f"(80% band {forecast.lower_80:,.2f} – {forecast.upper_80:,.2f}; "
-                f"as of {forecast.as_of_date.isoformat()} close {forecast.last_close:,.2f})"
+                f"as of {forecast.as_of_date.isoformat()} close {forecast.last_close:,.2f}){late}"
             )
+        missing = live_forecast_missing_bars()
+        if missing is not None:
+            self.stdout.write(self.style.WARNING(f"No live forecast can be made yet: {missing.message}."))
         # History imported after the fact may already hold the target day's close: score it now.
         scored = forecasts_score()
         if scored:

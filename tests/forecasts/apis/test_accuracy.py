@@ -52,7 +52,19 @@ def test_compares_live_forecasts_when_there_are_enough(api, history):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"window", "source", "n", "live_n", "note", "start", "end", "rmae", "champion", "naive"}
+    assert set(body) == {
+        "window",
+        "source",
+        "n",
+        "live_n",
+        "note",
+        "start",
+        "end",
+        "rmae",
+        "champion",
+        "naive",
+        "evidence",
+    }
     assert (body["window"], body["source"], body["n"], body["live_n"]) == (20, "live", 20, 20)
     assert body["rmae"] == pytest.approx(0.5)
     assert body["champion"] == {
@@ -66,6 +78,37 @@ def test_compares_live_forecasts_when_there_are_enough(api, history):
         "coverage_80": 1.0,
     }
     assert (body["naive"]["id"], body["naive"]["mae"], body["naive"]["direction_hit_rate"]) == (naive.pk, 10.0, None)
+
+
+def test_live_evidence_needs_20_live_forecasts(api):
+    run = TrainingRunFactory()
+    champion = ModelVersionFactory(architecture=ModelVersion.Architecture.MLP, is_champion=True, training_run=run)
+    naive = ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run)
+    for i, day in enumerate(DAYS[:19]):
+        scored(champion, day, predicted=1995.0 + i % 4)
+        scored(naive, day, predicted=1990.0)
+
+    with_19 = api.get(URL).json()["evidence"]
+    scored(champion, DAYS[19], predicted=1996.0)
+    scored(naive, DAYS[19], predicted=1990.0)
+    with_20 = api.get(URL).json()["evidence"]
+
+    assert with_19 == {
+        "n": 19,
+        "required": 20,
+        "start": DAYS[0].isoformat(),
+        "end": DAYS[18].isoformat(),
+        "rmae": None,
+        "p_value": None,
+        "dm_statistic": None,
+        "dm_lag": None,
+        "beats_naive": None,
+        "note": "19 live forecasts scored; evidence needs 20.",
+    }
+    assert (with_20["n"], with_20["end"], with_20["beats_naive"]) == (20, DAYS[19].isoformat(), True)
+    assert with_20["rmae"] == pytest.approx((sum(5 - i % 4 for i in range(19)) + 4) / 20 / 10)
+    assert 0 <= with_20["p_value"] < 0.01 and with_20["dm_lag"] >= 0
+    assert "beats naive" in with_20["note"]
 
 
 def test_falls_back_to_the_backtest_and_says_so(api, history):

@@ -83,6 +83,21 @@ class TestForecastList:
         ]
         assert api.get(LIST_URL, {"kind": "backtest"}).json()["count"] == 1
 
+    @pytest.mark.parametrize("kind", ["live", "late", "backtest", "cv"])
+    def test_each_kind_is_a_filter(self, api, champion, kind):
+        for i, each in enumerate(Forecast.Kind.values):
+            ForecastFactory(model_version=champion, kind=each, target_date=dt.date(2025, 9, 22 + i))
+
+        rows = api.get(LIST_URL, {"kind": kind}).json()["results"]
+
+        assert [row["kind"] for row in rows] == [kind]
+
+    def test_an_unknown_kind_is_refused_naming_the_kinds(self, api, champion):
+        response = api.get(LIST_URL, {"kind": "future"})
+
+        assert response.status_code == 400
+        assert response.json() == {"kind": ['"future" is not a kind; use one of live, late, backtest, cv.']}
+
     @pytest.mark.parametrize(
         ("params", "field"),
         [
@@ -120,6 +135,8 @@ class TestForecastLatest:
             "forecast",
             "naive",
             "freshness",
+            "kind",
+            "missing_bars",
         }
         assert (body["target_date"], body["as_of_date"]) == ("2025-09-25", "2025-09-24")
         # Made from 24 September 2025's data: long before the clock of the machine running this.
@@ -134,6 +151,7 @@ class TestForecastLatest:
             "label": "gold-next-day v3 (lstm)",
         }
         assert (body["forecast"]["id"], body["forecast"]["predicted_close"]) == (latest.pk, 3710.0)
+        assert (body["kind"], body["missing_bars"]) == ("live", None)
         assert body["naive"]["id"] == beside.pk
         assert set(body["freshness"]) == {
             "newest_gold_date",
@@ -144,6 +162,24 @@ class TestForecastLatest:
         }
         assert body["freshness"]["newest_gold_date"] == "2025-09-24"
         assert body["freshness"]["is_stale"] is True  # it is later than September 2025 now
+
+    def test_a_late_forecast_is_served_as_late_with_the_bar_a_live_one_waits_for(self, api, champion, naive):
+        ForecastFactory(model_version=champion, target_date=dt.date(2025, 9, 24))
+        late = ForecastFactory(model_version=champion, target_date=dt.date(2025, 9, 25), kind=Forecast.Kind.LATE)
+        beside = ForecastFactory(model_version=naive, target_date=dt.date(2025, 9, 25), kind=Forecast.Kind.LATE)
+        PriceBarFactory(date=dt.date(2025, 9, 24))
+        PriceBarFactory(symbol="^GSPC", date=dt.date(2025, 9, 24), close=6600.0)
+        PriceBarFactory(date=dt.date(2025, 9, 25))
+
+        body = api.get(LATEST_URL).json()
+
+        assert (body["kind"], body["forecast"]["id"], body["naive"]["id"]) == ("late", late.pk, beside.pk)
+        assert body["missing_bars"] == {
+            "as_of_date": "2025-09-24",
+            "date": "2025-09-25",
+            "symbols": ["^GSPC"],
+            "message": "S&P 500 close for 2025-09-25 not stored yet",
+        }
 
     def test_a_forecast_made_from_the_last_completed_session_is_not_stale(self, api, champion):
         today = last_completed_trading_day()

@@ -34,6 +34,8 @@ def test_makes_and_stores_the_forecast_when_there_is_none_yet(api, champion, clo
     assert set(body) >= SEED_KEYS
     staleness = {key: body.pop(key) for key in ("stale", "data_age_days")}
     assert staleness == {"stale": True, "data_age_days": data_age_days(since=dt.date(2025, 9, 26))}
+    # Friday's closes are both in and Monday's gold close is not: a live forecast, nothing missing.
+    assert {key: body.pop(key) for key in ("kind", "missing_bars")} == {"kind": "live", "missing_bars": None}
     assert body == {
         "prediction": pytest.approx(gold_close(dt.date(2025, 9, 26)) * math.exp(forecasters.NETWORK_RETURN)),
         "predicted_date": "2025-09-29",  # the Monday after

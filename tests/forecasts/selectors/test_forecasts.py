@@ -1,14 +1,13 @@
-"""Reading forecasts: the filtered list, the latest forecast beside the naive one, and accuracy."""
+"""Reading forecasts: the filtered list, the latest forecast beside the naive one, and the data's age."""
 
 import datetime as dt
 
 import pytest
 
 from forecasts.calendar import NEW_YORK
-from forecasts.exceptions import ForecastError
 from forecasts.models import Forecast
-from forecasts.selectors.forecasts import data_age, forecast_accuracy, forecast_latest, forecast_list
-from tests.factories import ForecastFactory, ModelVersionFactory, PriceBarFactory, TrainingRunFactory, scored_forecast
+from forecasts.selectors.forecasts import data_age, forecast_latest, forecast_list
+from tests.factories import ForecastFactory, ModelVersionFactory, PriceBarFactory, TrainingRunFactory
 from tests.forecasts.forecasters import trading_days
 from training.models import ModelVersion
 
@@ -30,18 +29,6 @@ def champion(run):
 @pytest.fixture
 def naive(run):
     return ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run)
-
-
-def scored(version, day, *, actual=2000.0, miss=0.0, last_close=1980.0, half_band=40.0, kind="live"):
-    """A scored forecast of `day` predicting `actual + miss`, with an 80% band of ± half_band."""
-    return scored_forecast(
-        version, day=day, predicted=actual + miss, actual=actual, last_close=last_close, band=half_band, kind=kind
-    )
-
-
-def naive_scored(version, day, *, kind="live"):
-    """The naive forecast of `day`: last close 1980, actual 2000, so it misses by 20 with a ±10 band."""
-    return scored(version, day, miss=-20.0, half_band=10.0, kind=kind)
 
 
 class TestForecastList:
@@ -88,6 +75,27 @@ class TestForecastLatest:
         assert latest.forecast == newest
         assert latest.naive == beside  # the champion's own baseline, not just any naive version
         assert latest.freshness.newest_gold_date == DAYS[0]
+
+    def test_a_late_forecast_is_shown_as_late_beside_the_late_naive_one(self, champion, naive):
+        ForecastFactory(model_version=champion, target_date=DAYS[0])
+        late = ForecastFactory(model_version=champion, target_date=DAYS[1], kind=Forecast.Kind.LATE)
+        ForecastFactory(model_version=naive, target_date=DAYS[1])  # a live naive row of that day: not beside it
+        beside = ForecastFactory(model_version=naive, target_date=DAYS[1], kind=Forecast.Kind.LATE)
+
+        latest = forecast_latest()
+
+        assert (latest.forecast, latest.naive) == (late, beside)
+        assert (latest.kind, latest.is_late) == ("late", True)
+
+    def test_names_the_bars_a_live_forecast_waits_for(self, champion):
+        PriceBarFactory(symbol="GC=F", date=DAYS[0])
+        PriceBarFactory(symbol="^GSPC", date=DAYS[0], close=6000.0)
+        PriceBarFactory(symbol="GC=F", date=DAYS[1])
+
+        latest = forecast_latest()
+
+        assert latest.missing_bars.message == f"S&P 500 close for {DAYS[1].isoformat()} not stored yet"
+        assert latest.forecast is None and latest.kind is None
 
     def test_a_naive_champion_is_its_own_baseline(self, naive):
         ModelVersion.objects.filter(pk=naive.pk).update(is_champion=True)
@@ -156,101 +164,3 @@ class TestDataAge:
 
     def test_without_a_forecast_there_is_no_age(self, champion):
         assert forecast_latest().data_age is None
-
-
-class TestForecastAccuracy:
-    def test_compares_the_champion_with_the_naive_forecast_over_live_days(self, champion, naive):
-        for day in DAYS[:25]:
-            scored(champion, day, miss=10.0)
-            naive_scored(naive, day)
-
-        accuracy = forecast_accuracy(window=20)
-
-        assert accuracy["source"] == "live"
-        assert (accuracy["n"], accuracy["live_n"], accuracy["note"]) == (20, 20, "")
-        assert (accuracy["start"], accuracy["end"]) == (DAYS[5], DAYS[24])  # the last 20 days
-        assert accuracy["champion"] == {
-            "id": champion.pk,
-            "label": str(champion),
-            "architecture": "mlp",
-            "n": 20,
-            "mae": 10.0,
-            "mape": pytest.approx(0.5),
-            "direction_hit_rate": 1.0,
-            "coverage_80": 1.0,
-        }
-        assert accuracy["naive"]["mae"] == 20.0
-        assert accuracy["naive"]["direction_hit_rate"] is None  # "no change" makes no directional call
-        assert accuracy["naive"]["coverage_80"] == 0.0
-        assert accuracy["rmae"] == pytest.approx(0.5)
-
-    def test_only_days_both_forecast_are_compared(self, champion, naive):
-        for day in DAYS[:20]:
-            scored(champion, day, miss=10.0)
-        for day in DAYS[:19]:
-            naive_scored(naive, day)
-        scored(champion, DAYS[30], miss=500.0)  # no naive forecast that day: left out
-        ForecastFactory(model_version=champion, target_date=DAYS[31])  # not scored yet: left out
-
-        accuracy = forecast_accuracy(window=20)
-
-        assert accuracy["live_n"] == 19
-        assert accuracy["champion"]["mae"] == 10.0
-
-    def test_falls_back_to_the_backtest_and_says_so(self, champion, naive):
-        for day in DAYS[:7]:
-            scored(champion, day, miss=5.0)
-            naive_scored(naive, day)
-        for day in DAYS[100:170]:
-            scored(champion, day, miss=-30.0, kind="backtest")
-            naive_scored(naive, day, kind="backtest")
-
-        accuracy = forecast_accuracy(window=60)
-
-        assert accuracy["source"] == "backtest"
-        assert (accuracy["n"], accuracy["live_n"]) == (60, 7)
-        assert "Only 7 scored live forecasts" in accuracy["note"]
-        assert accuracy["end"] == DAYS[169]
-        assert accuracy["champion"]["mae"] == 30.0
-        assert accuracy["rmae"] == pytest.approx(1.5)
-
-    def test_a_backtest_is_compared_with_the_naive_version_of_the_same_run(self, champion, naive):
-        other_run_naive = ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE)
-        for day in DAYS[:20]:
-            scored(champion, day, miss=10.0, kind="backtest")
-            scored(other_run_naive, day, miss=1.0, kind="backtest")
-
-        accuracy = forecast_accuracy(window=20)
-
-        assert accuracy["source"] is None
-        assert accuracy["n"] == 0
-
-    def test_with_few_live_days_and_no_backtest_it_uses_what_there_is(self, champion, naive):
-        for day in DAYS[:3]:
-            scored(champion, day, miss=10.0)
-            naive_scored(naive, day)
-
-        accuracy = forecast_accuracy(window=20)
-
-        assert (accuracy["source"], accuracy["n"]) == ("live", 3)
-        assert "Only 3 scored live forecasts" in accuracy["note"]
-
-    def test_a_naive_champion_scores_an_rmae_of_one(self, naive):
-        ModelVersion.objects.filter(pk=naive.pk).update(is_champion=True)
-        for day in DAYS[:20]:
-            naive_scored(naive, day)
-
-        accuracy = forecast_accuracy(window=20)
-
-        assert accuracy["rmae"] == 1.0
-        assert accuracy["champion"]["mae"] == accuracy["naive"]["mae"] == 20.0
-
-    def test_without_a_champion_there_is_nothing_to_measure(self):
-        accuracy = forecast_accuracy(window=20)
-        assert (accuracy["source"], accuracy["champion"], accuracy["rmae"]) == (None, None, None)
-        assert "no champion" in accuracy["note"]
-
-    @pytest.mark.parametrize("window", [0, 10, 100])
-    def test_only_the_three_windows_are_offered(self, window):
-        with pytest.raises(ForecastError, match="20, 60, 250"):
-            forecast_accuracy(window=window)

@@ -87,6 +87,53 @@ def test_new_data_makes_a_new_forecast_for_the_following_day(champion):
     assert Forecast.objects.live().count() == 4
 
 
+def test_a_forecast_of_a_day_whose_gold_close_is_already_stored_is_stored_late(champion):
+    """Gold a day ahead of the S&P 500: the step forecasts a close it could already read (issue 12)."""
+    store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
+    store_closes([dt.date(2025, 9, 25)], spx=False)
+
+    stored = prediction.forecast_next_day()
+
+    assert {(f.kind, f.as_of_date, f.target_date) for f in stored} == {
+        ("late", dt.date(2025, 9, 24), dt.date(2025, 9, 25))
+    }
+    assert not Forecast.objects.live().exists()
+    assert Forecast.objects.late().count() == 2
+
+
+def test_a_live_forecast_stays_live_when_its_target_close_arrives(champion):
+    store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
+    live = prediction.forecast_next_day()
+    store_closes([dt.date(2025, 9, 25)], spx=False)  # the gold close of the forecast day, the S&P 500's not yet
+
+    again = prediction.forecast_next_day()  # the target is still 2025-09-25: the live forecasts are returned
+
+    assert [f.pk for f in again] == [f.pk for f in live]
+    assert {f.kind for f in again} == {"live"}
+    assert Forecast.objects.count() == 2
+
+
+def test_the_evening_step_after_the_fetch_is_live(champion):
+    """fetch → score → predict: the day's closes are in, tomorrow's are not, so tomorrow's forecast is live."""
+    store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
+    prediction.forecast_next_day()
+    store_closes([dt.date(2025, 9, 25)])  # the evening fetch brings both closes of 2025-09-25
+
+    stored = prediction.forecast_next_day()
+
+    assert {(f.kind, f.target_date) for f in stored} == {("live", dt.date(2025, 9, 26))}
+
+
+def test_the_ensured_forecast_is_the_late_one_when_that_is_what_the_step_stores(champion):
+    store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
+    store_closes([dt.date(2025, 9, 25)], spx=False)
+
+    forecast = prediction.forecast_next_day_ensure()
+
+    assert (forecast.model_version, forecast.kind, forecast.target_date) == (champion, "late", dt.date(2025, 9, 25))
+    assert prediction.forecast_next_day_ensure().pk == forecast.pk
+
+
 def test_a_forecast_stored_meanwhile_by_another_worker_is_kept(champion, monkeypatch):
     store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
     original = prediction.forecaster_get
@@ -200,6 +247,18 @@ def test_the_command_prints_the_stored_forecasts(champion, capsys):
     assert lines[0].startswith(f"2025-09-25  {champion}: ")
     assert "80% band" in lines[0]
     assert "(naive)" in lines[1]
+
+
+def test_the_command_says_a_forecast_is_late_and_which_bar_a_live_one_waits_for(champion, capsys):
+    store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))
+    store_closes([dt.date(2025, 9, 25)], spx=False)
+
+    call_command("predict_next_day")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("late: made after the gold close of 2025-09-25 was stored, never counted as live")
+    assert "No live forecast can be made yet: S&P 500 close for 2025-09-25 not stored yet." in lines
+    assert "Scored 2 forecast(s) against stored closes." in lines
 
 
 def test_the_command_explains_a_missing_champion():

@@ -1,6 +1,7 @@
 """The dashboard: forecast card, chart (and its figure builder), accuracy tabs and the forecast table."""
 
 import datetime as dt
+import html
 import json
 import re
 
@@ -9,7 +10,7 @@ from django.urls import reverse
 
 from forecasts.calendar import last_completed_trading_day
 from forecasts.models import Forecast
-from forecasts.selectors.forecasts import forecast_accuracy
+from forecasts.selectors.accuracy import forecast_accuracy
 from forecasts.views.charts import forecast_figure
 from forecasts.views.dashboard import DashboardQuery, chart_context
 from tests.factories import (
@@ -20,6 +21,7 @@ from tests.factories import (
     UserFactory,
     scored_forecast,
 )
+from tests.forecasts.forecasters import trading_days
 from training.models import ModelVersion
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -119,6 +121,33 @@ def test_the_card_shows_the_champion_forecast_with_ranges_and_the_implied_change
 
 
 @pytest.mark.django_db
+def test_a_live_forecast_is_labelled_live(signed_in):
+    ForecastFactory(model_version=ModelVersionFactory(is_champion=True), target_date=dt.date(2025, 9, 26))
+
+    content = signed_in.get(reverse("dashboard")).content.decode()
+
+    assert 'data-testid="forecast-kind">Live<' in content
+    assert "late-notice" not in content and "missing-bars" not in content
+
+
+@pytest.mark.django_db
+def test_a_late_forecast_is_labelled_late_and_the_missing_bar_is_named(signed_in):
+    champion = ModelVersionFactory(is_champion=True)
+    PriceBarFactory(date=dt.date(2025, 9, 24))
+    PriceBarFactory(symbol="^GSPC", date=dt.date(2025, 9, 24), close=6600.0)
+    PriceBarFactory(date=dt.date(2025, 9, 25))  # gold's close of the forecast day was in before the forecast
+    ForecastFactory(model_version=champion, kind=Forecast.Kind.LATE, target_date=dt.date(2025, 9, 25))
+
+    content = html.unescape(signed_in.get(reverse("dashboard")).content.decode())
+
+    assert "Forecast for 2025-09-25" in content
+    assert 'data-testid="forecast-kind">Late<' in content
+    assert "made after the gold close of 2025-09-25 was stored" in content
+    missing = content[content.index('data-testid="missing-bars"') :]
+    assert "S&P 500 close for 2025-09-25 not stored yet" in missing[:400]
+
+
+@pytest.mark.django_db
 def test_the_freshness_badge_says_stale_when_the_last_trading_day_is_missing(signed_in):
     ModelVersionFactory(is_champion=True)
     PriceBarFactory(date=dt.date(2025, 9, 24))
@@ -192,6 +221,27 @@ def test_the_figure_has_band_actual_live_backtest_and_naive_traces_in_drawing_or
     assert trace(figure, "Forecast (backtest)")["x"] == ["2025-09-22", "2025-09-23"]
     assert trace(figure, "Naive forecast")["visible"] == "legendonly"
     json.dumps(figure)  # plain JSON, ready for json_script
+
+
+def test_late_forecasts_are_drawn_apart_as_crosses_and_yield_the_band_to_a_live_one():
+    d1, d2 = dt.date(2025, 9, 24), dt.date(2025, 9, 25)
+    figure = forecast_figure(
+        closes=[(d1, 100.0), (d2, 101.0)],
+        forecasts=[
+            _row(d1, kind="late", low=80.0, high=120.0),
+            _row(d1, kind="live", low=90.0, high=110.0),
+            _row(d2, kind="late", predicted=102.0, low=97.0, high=107.0),
+            _row(d2, low=95.0, high=105.0),  # a backtest row of the same day: the late one wins the band
+        ],
+    )
+
+    names = [t["name"] for t in figure["data"]]
+    assert names.index("Forecast (live)") < names.index("Forecast (late)") < names.index("Forecast (backtest)")
+    late = trace(figure, "Forecast (late)")
+    assert late["x"] == ["2025-09-24", "2025-09-25"]
+    assert late["marker"]["symbol"] != trace(figure, "Forecast (live)")["marker"]["symbol"]
+    assert late["marker"]["color"] != trace(figure, "Forecast (live)")["marker"]["color"]
+    assert trace(figure, "80% range")["y"] == [110.0, 107.0]
 
 
 def test_the_naive_forecast_is_visible_when_asked_for():
@@ -318,6 +368,28 @@ def test_accuracy_compares_champion_and_naive_with_the_selectors_numbers(signed_
 
 
 @pytest.mark.django_db
+def test_the_accuracy_card_says_how_many_live_forecasts_the_evidence_still_needs(signed_in, trained):
+    content = signed_in.get(reverse("dashboard")).content.decode()
+
+    assert re.search(r'data-testid="live-evidence">0 live forecasts scored; evidence needs 20\.<', content)
+
+
+@pytest.mark.django_db
+def test_the_accuracy_card_shows_the_live_rmae_and_p_from_20_live_days(signed_in, trained):
+    champion, naive = trained
+    for i, day in enumerate(trading_days(dt.date(2025, 8, 1), dt.date(2025, 8, 28))):
+        miss = 2.0 + (i % 3)
+        scored_forecast(champion, day=day, last_close=3690.0, predicted=3700.0 + miss, actual=3700.0)
+        scored_forecast(naive, day=day, last_close=3690.0, predicted=3690.0, actual=3700.0)
+    expected = forecast_accuracy(window=20)["evidence"]
+
+    content = html.unescape(signed_in.get(reverse("dashboard")).content.decode())
+
+    assert expected["n"] == 20 and expected["beats_naive"] is True
+    assert f"rMAE {expected['rmae']:.3f}, beats naive (Diebold–Mariano p < 0.01)" in content
+
+
+@pytest.mark.django_db
 def test_an_accuracy_tab_gets_only_the_accuracy_fragment(signed_in, trained):
     response = signed_in.get(reverse("dashboard"), {"window": "60"}, **htmx_to("dashboard-accuracy"))
 
@@ -350,6 +422,18 @@ def test_the_table_lists_the_champion_forecasts_with_actual_error_and_band(signe
     assert "−$3.00" in table  # error: predicted minus actual
     assert "Inside" in table
     assert table.count("badge--backtest") == 3
+
+
+@pytest.mark.django_db
+def test_the_table_marks_a_late_forecast_apart(signed_in, trained):
+    champion, _ = trained
+    ForecastFactory(model_version=champion, kind=Forecast.Kind.LATE, target_date=dt.date(2025, 9, 25))
+
+    content = signed_in.get(reverse("dashboard")).content.decode()
+
+    table = content[content.index('id="dashboard-forecasts"') :]
+    assert table.count('class="badge badge--late"') == 1
+    assert "Late (made after its target close was stored)" in table
 
 
 @pytest.mark.django_db
