@@ -29,15 +29,36 @@ def model_version_naive_baseline(*, champion: ModelVersion | None = None) -> Mod
 def model_version_run_candidates(*, run: TrainingRun) -> list[ModelVersion]:
     """A run's candidates in the order the champion tie-break uses: naive, drift, MLP, CNN, LSTM, ensemble."""
     order = {arch: i for i, arch in enumerate(ModelVersion.Architecture.values)}
-    return sorted(run.model_versions.all(), key=lambda v: order.get(v.architecture, 99))
+    versions = run.model_versions.select_related("training_run")
+    return sorted(versions, key=lambda v: (order.get(v.architecture, 99), -v.version))
 
 
 def training_run_list() -> QuerySet[TrainingRun]:
     return TrainingRun.objects.select_related("started_by").order_by("-created_at", "-id")
 
 
+def training_run_leaderboards() -> QuerySet[TrainingRun]:
+    """Runs that registered at least one model version (a leaderboard to show), newest first."""
+    return training_run_list().filter(model_versions__isnull=False).distinct()
+
+
+def training_run_latest_leaderboard() -> TrainingRun | None:
+    """The latest succeeded run with model versions: the models page's default leaderboard."""
+    return training_run_leaderboards().filter(status=TrainingRun.Status.SUCCEEDED).first()
+
+
 def training_run_active() -> TrainingRun | None:
     return TrainingRun.objects.filter(status__in=TrainingRun.ACTIVE_STATUSES).first()
+
+
+def champion_change_latest(*, version: ModelVersion) -> ChampionChange | None:
+    """The latest change that made `version` the champion."""
+    return (
+        ChampionChange.objects.select_related("changed_by")
+        .filter(to_version=version)
+        .order_by("-changed_at", "-id")
+        .first()
+    )
 
 
 def champion_change_list() -> QuerySet[ChampionChange]:

@@ -24,6 +24,7 @@ from forecasts.selectors.forecasts import forecast_list
 from forecasts.templatetags.goldsite_format import money, pct, ratio
 from forecasts.views.charts import forecast_figure
 from goldsite.errors import ConflictError, GoldsiteError
+from training.evidence import run_leaderboard, version_verdict
 from training.models import ModelVersion, TrainingRun
 from training.permissions import PROMOTE_MODEL_VERSION, START_TRAINING_RUN
 from training.selectors import (
@@ -31,12 +32,15 @@ from training.selectors import (
     model_version_champion,
     model_version_list,
     model_version_naive_baseline,
+    training_run_latest_leaderboard,
+    training_run_leaderboards,
     training_run_list,
 )
 from training.services.promotion import model_version_promote
 from training.services.runs import training_run_start
 
 VERSIONS_PER_PAGE = 25
+LEADERBOARD_RUN_CHOICES = 30
 RUNS_PER_PAGE = 20
 CHAMPION_HISTORY_ROWS = 20
 DEFAULT_TUNE_TRIALS = 5
@@ -75,18 +79,44 @@ def _readable(value):
 # --- Models -------------------------------------------------------------------------------------------
 
 
+class LeaderboardQuery(forms.Form):
+    run = forms.IntegerField(
+        required=False, min_value=1, error_messages={"invalid": "Choose a training run by its number."}
+    )
+
+
 @login_required
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
+    """The leaderboard of the latest succeeded run (or `?run=<id>`), then every version and the champion history."""
+    query = LeaderboardQuery(request.GET)
+    run = None
+    if query.is_valid():
+        run_id = query.cleaned_data["run"]
+        if run_id is None:
+            run = training_run_latest_leaderboard()
+        else:
+            run = get_object_or_404(training_run_leaderboards(), pk=run_id)
     page_obj = Paginator(model_version_list(), VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"version": v, "cv": _metrics_view(v.cv_metrics), "test": _metrics_view(v.test_metrics)} for v in page_obj]
+    rows = [
+        {
+            "version": v,
+            "cv": _metrics_view(v.cv_metrics),
+            "test": _metrics_view(v.test_metrics),
+            "verdict": version_verdict(v),
+        }
+        for v in page_obj
+    ]
     context = {
+        "query": query,
+        "leaderboard": run_leaderboard(run=run) if run is not None else None,
+        "leaderboard_runs": training_run_leaderboards()[:LEADERBOARD_RUN_CHOICES],
         "page_obj": page_obj,
         "rows": rows,
         "champion": model_version_champion(),
         "changes": champion_change_list()[:CHAMPION_HISTORY_ROWS],
     }
-    return render(request, "training/models.html", context)
+    return render(request, "training/models.html", context, status=200 if query.is_valid() else 400)
 
 
 # (label, metric key, formatter): the detail page's cross-validation vs walk-forward test table.
