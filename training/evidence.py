@@ -40,6 +40,9 @@ KIND_LABELS = {
     "lstm": "LSTM",
     "ensemble": "Ensemble",
 }
+# What scales every version's conformal bands (training.ml.conformal: σ_t is the gold_vol_20 feature) until versions
+# record a σ model of their own.
+SIGMA_MODEL = "20-day realised volatility"
 # The per-fold bars: one step per percent of rMAE away from 1 (naive), drawn up to FOLD_BAR_STEPS.
 FOLD_BAR_STEPS = 10
 

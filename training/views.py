@@ -24,12 +24,14 @@ from forecasts.selectors.forecasts import forecast_list
 from forecasts.templatetags.goldsite_format import money, pct, ratio
 from forecasts.views.charts import forecast_figure
 from goldsite.errors import ConflictError, GoldsiteError
-from training.evidence import run_leaderboard, version_verdict
+from training.charts import edge_figure
+from training.evidence import SIGMA_MODEL, champion_note, has_cv_evidence, run_leaderboard, version_verdict
 from training.models import ModelVersion, TrainingRun
 from training.permissions import PROMOTE_MODEL_VERSION, START_TRAINING_RUN
 from training.selectors import (
     champion_change_list,
     model_version_champion,
+    model_version_edge_series,
     model_version_list,
     model_version_naive_baseline,
     training_run_latest_leaderboard,
@@ -145,6 +147,16 @@ def metrics_table(*, version: ModelVersion, baseline: ModelVersion | None) -> li
     ]
 
 
+def _edge_phases(series) -> list[dict]:
+    """Per phase: days, Σ(|e_naive| − |e_model|) and whether the version ended ahead (the sentence under the chart)."""
+    phases = []
+    for phase, label in ((Forecast.Kind.CV, "cross-validation"), (Forecast.Kind.BACKTEST, "walk-forward test")):
+        days, total = series.days(phase), series.total(phase)
+        if days:
+            phases.append({"label": label, "days": days, "total": total, "ahead": total >= 0, "amount": abs(total)})
+    return phases
+
+
 @login_required
 @require_GET
 def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
@@ -164,12 +176,32 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
             )
         )
     scored = [(row.target_date, row.actual_close) for row in backtest if row.is_scored]
+    edge = model_version_edge_series(version=version)
     context = {
         "nav_section": "models",
         "version": version,
+        "verdict": version_verdict(version),
+        "has_cv_evidence": has_cv_evidence(version),
+        "champion_note": champion_note(version),
         "baseline": baseline,
         "metrics_rows": metrics_table(version=version, baseline=baseline),
         "hyperparameters": [(name, _readable(value)) for name, value in sorted(version.hyperparameters.items())],
+        "features": [
+            (name, ", ".join(map(str, value)) if isinstance(value, list | tuple) else value)
+            for name, value in sorted(version.feature_config.items())
+        ],
+        "sigma_model": SIGMA_MODEL,
+        "library_versions": sorted((version.provenance.get("library_versions") or {}).items()),
+        "code_commit": version.provenance.get("code_commit"),
+        "edge": edge,
+        "edge_phases": _edge_phases(edge) if edge is not None else [],
+        "edge_figure": edge_figure(edge) if edge is not None and edge.points else None,
+        "edge_label": (
+            f"Cumulative difference in absolute error of {version} against naive ({edge.naive}), "
+            f"{edge.points[0].day.isoformat()} to {edge.points[-1].day.isoformat()}"
+            if edge is not None and edge.points
+            else ""
+        ),
         "backtest_count": len(backtest),
         "backtest_figure": forecast_figure(closes=scored, forecasts=backtest, naive=naive),
         "backtest_label": (
