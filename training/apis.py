@@ -12,6 +12,8 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from training.evidence import promotion_reason_needed
+from training.forms import REASON_MAX_LENGTH
 from training.models import ModelVersion, TrainingRun
 from training.permissions import PROMOTE_MODEL_VERSION, START_TRAINING_RUN
 from training.selectors import model_version_list, training_run_list
@@ -117,16 +119,33 @@ class ModelVersionDetailApi(APIView):
         return Response(ModelVersionOutputSerializer(version).data)
 
 
+API_PROMOTION_REASON = "Promoted through the API"
+
+
 class ModelVersionPromoteApi(APIView):
     permission_classes = [IsAuthenticated, CanPromote]
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=500, required=False, default="Promoted through the API")
+        reason = serializers.CharField(
+            max_length=REASON_MAX_LENGTH,
+            required=False,
+            allow_blank=True,
+            help_text="Why this version should be the champion; recorded in the champion history. Required (400 "
+            "otherwise) when the version's CV p against naive is not below CHAMPION_MAX_P or it has no CV "
+            f'evidence; naive never needs one. Default: "{API_PROMOTION_REASON}".',
+        )
+
+        def validate(self, data):
+            reason = data.get("reason", "").strip()
+            needed = promotion_reason_needed(self.context["version"])
+            if needed and not reason:
+                raise serializers.ValidationError({"reason": [needed]})
+            return {"reason": reason or API_PROMOTION_REASON}
 
     @extend_schema(request=InputSerializer, responses=ChampionChangeOutputSerializer)
     def post(self, request, version_id: int):
-        version = get_object_or_404(ModelVersion, pk=version_id)
-        data = self.InputSerializer(data=request.data)
+        version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=version_id)
+        data = self.InputSerializer(data=request.data, context={"version": version})
         data.is_valid(raise_exception=True)
         change = model_version_promote(model_version=version, user=request.user, reason=data.validated_data["reason"])
         return Response(ChampionChangeOutputSerializer(change).data)

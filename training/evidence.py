@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.db import models
 
+from forecasts.templatetags.goldsite_format import money, pct, ratio
 from training.ml.kinds import KINDS
 from training.ml.selection import Decision, select_champion
 from training.models import ChampionChange, ModelVersion, TrainingRun
@@ -125,6 +126,46 @@ def promotion_reason_needed(version: ModelVersion) -> str | None:
     else:
         why = f"{version} has no evidence it beats naive ({p_text(verdict.p_value)} ≥ {verdict.max_p:g})"
     return f"A reason is required: {why}. Say why it should be the champion anyway."
+
+
+def promotion_evidence(*, version: ModelVersion, current: ModelVersion | None) -> list[dict[str, str]]:
+    """The evidence of a version about to be promoted, beside the current champion's: formatted rows
+    {"label", "version", "current"} for the promotion pages (models page and admin)."""
+
+    def column(v: ModelVersion | None) -> list[str]:
+        if v is None:
+            return [""] * len(labels)
+        cv, test = (v.cv_metrics or {}), (v.test_metrics or {})
+        evidence = has_cv_evidence(v)
+        folds = " · ".join(ratio(f.get("rmae")) for f in cv.get("folds") or []) or "—"
+        coverage = test.get("coverage_80")
+        return [
+            version_verdict(v).text,
+            ratio(cv.get("rmae")) if evidence else "—",
+            folds,
+            "—" if v.p_value is None else f"{v.p_value:.3f}",
+            money(cv.get("mae")) if evidence else "—",
+            money(test.get("mae")),
+            ratio(test.get("rmae")),
+            pct(None if coverage is None else coverage * 100.0, 1),
+            money(test.get("winkler_80")),
+        ]
+
+    labels = [
+        "Verdict against naive",
+        "CV relative MAE (pooled)",
+        "CV relative MAE per fold",
+        "p vs naive (Diebold–Mariano, CV)",
+        "CV MAE (pooled)",
+        "Test MAE",
+        "Test relative MAE",
+        "Test 80% coverage",
+        "Test interval score 80%",
+    ]
+    return [
+        {"label": label, "version": mine, "current": theirs}
+        for label, mine, theirs in zip(labels, column(version), column(current), strict=True)
+    ]
 
 
 # --- The champion and the rule ------------------------------------------------------------------------------

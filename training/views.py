@@ -25,7 +25,15 @@ from forecasts.templatetags.goldsite_format import money, pct, ratio
 from forecasts.views.charts import forecast_figure
 from goldsite.errors import ConflictError, GoldsiteError
 from training.charts import edge_figure
-from training.evidence import SIGMA_MODEL, champion_note, has_cv_evidence, run_leaderboard, version_verdict
+from training.evidence import (
+    SIGMA_MODEL,
+    champion_note,
+    has_cv_evidence,
+    promotion_evidence,
+    run_leaderboard,
+    version_verdict,
+)
+from training.forms import PromoteForm
 from training.models import ModelVersion, TrainingRun
 from training.permissions import PROMOTE_MODEL_VERSION, START_TRAINING_RUN
 from training.selectors import (
@@ -212,35 +220,35 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     return render(request, "training/model_detail.html", context)
 
 
-class PromoteForm(forms.Form):
-    reason = forms.CharField(
-        max_length=500,
-        required=False,
-        initial="Promoted from the models page",
-        help_text="Recorded in the champion history.",
-    )
+PAGE_PROMOTION_REASON = "Promoted from the models page"
 
 
 @permission_needed(PROMOTE_MODEL_VERSION)
 @require_http_methods(["GET", "POST"])
 def model_promote(request: HttpRequest, version_id: int) -> HttpResponse:
-    """GET asks for confirmation; POST makes the version the champion (the admin's service)."""
-    version = get_object_or_404(ModelVersion, pk=version_id)
-    form = PromoteForm(request.POST or None)
+    """GET shows the evidence and asks for confirmation (and a reason when the evidence does not back the
+    version); POST makes the version the champion (the admin's service)."""
+    version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=version_id)
+    form = PromoteForm(
+        request.POST if request.method == "POST" else None, version=version, default_reason=PAGE_PROMOTION_REASON
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            model_version_promote(
-                model_version=version,
-                user=request.user,
-                reason=form.cleaned_data["reason"] or "Promoted from the models page",
-            )
+            model_version_promote(model_version=version, user=request.user, reason=form.cleaned_data["reason"])
         except GoldsiteError as exc:
             messages.error(request, f"Promotion failed: {exc}")
         else:
             messages.success(request, f"{version} is now the champion.")
         return redirect("model-detail", version_id=version.pk)
-    context = {"nav_section": "models", "version": version, "current": model_version_champion(), "form": form}
-    return render(request, "training/model_promote.html", context)
+    current = model_version_champion()
+    context = {
+        "nav_section": "models",
+        "version": version,
+        "current": current,
+        "evidence_rows": promotion_evidence(version=version, current=current),
+        "form": form,
+    }
+    return render(request, "training/model_promote.html", context, status=400 if form.errors else 200)
 
 
 # --- Training runs ------------------------------------------------------------------------------------

@@ -5,7 +5,14 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import MLEngineerFactory, ModelVersionFactory, StaffUserFactory, TrainingRunFactory, UserFactory
+from tests.factories import (
+    MLEngineerFactory,
+    ModelVersionFactory,
+    StaffUserFactory,
+    TrainingRunFactory,
+    UserFactory,
+    run_with_candidates,
+)
 from training.models import ChampionChange, ModelVersion, TrainingRun
 from training.services import runs
 
@@ -125,17 +132,40 @@ class TestPromotion:
         user = UserFactory()  # not staff, not in the group
         user.user_permissions.add(Permission.objects.get(codename="promote_modelversion"))
         version = ModelVersionFactory()
-        assert client_for(user).post(f"/api/models/{version.pk}/promote/", {}, format="json").status_code == 200
+        response = client_for(user).post(f"/api/models/{version.pk}/promote/", {"reason": "mine"}, format="json")
+        assert response.status_code == 200
 
     def test_promoting_the_champion_again_is_refused(self, engineer_api, aliases):
         champion = ModelVersionFactory(is_champion=True)
-        response = engineer_api.post(f"/api/models/{champion.pk}/promote/", {}, format="json")
+        response = engineer_api.post(f"/api/models/{champion.pk}/promote/", {"reason": "again"}, format="json")
         assert response.status_code == 409  # it clashes with the current state (another promotion may just have won)
         assert response.json()["code"] == "already_champion"
         assert "already the champion" in response.json()["detail"]
 
     def test_an_unknown_version_is_404(self, engineer_api, aliases):
         assert engineer_api.post("/api/models/999/promote/", {}, format="json").status_code == 404
+
+    def test_a_version_without_evidence_needs_a_reason(self, engineer_api, aliases, settings):
+        settings.CHAMPION_MAX_P = 0.10
+        _, versions = run_with_candidates(p_values={"lstm": 0.41})
+
+        response = engineer_api.post(f"/api/models/{versions['lstm'].pk}/promote/", {"reason": " "}, format="json")
+
+        assert response.status_code == 400
+        assert list(response.json()) == ["reason"]
+        assert "A reason is required" in response.json()["reason"][0]
+        assert "p = 0.41 ≥ 0.1" in response.json()["reason"][0]
+        assert not ChampionChange.objects.exists() and aliases == []
+
+    @pytest.mark.parametrize("kind", ["naive", "mlp"])
+    def test_naive_and_versions_with_evidence_need_none(self, engineer_api, aliases, settings, kind):
+        settings.CHAMPION_MAX_P = 0.10
+        _, versions = run_with_candidates(p_values={"mlp": 0.03})
+
+        response = engineer_api.post(f"/api/models/{versions[kind].pk}/promote/", {}, format="json")
+
+        assert response.status_code == 200
+        assert response.json()["reason"] == "Promoted through the API"
 
 
 class TestTrainingRuns:

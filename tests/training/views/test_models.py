@@ -180,7 +180,7 @@ def test_ml_engineers_promote_through_the_service_with_a_reason(engineer, versio
 def test_a_failed_promotion_shows_the_service_message(engineer, version, aliases):
     ModelVersion.objects.filter(pk=version.pk).update(is_champion=True)
 
-    response = engineer.post(reverse("model-promote", args=[version.pk]), {"reason": ""}, follow=True)
+    response = engineer.post(reverse("model-promote", args=[version.pk]), {"reason": "again"}, follow=True)
 
     content = response.content.decode()
     assert "Promotion failed:" in content and "is already the champion" in content
