@@ -194,6 +194,7 @@ SPECTACULAR_SETTINGS = {
         "ForecastKindEnum": "forecasts.models.Forecast.Kind",
         "TrainingRunKindEnum": "training.models.TrainingRun.Kind",
         "DataLoadKindEnum": "forecasts.models.DataLoad.Kind",
+        "VerdictCodeEnum": "training.evidence.VerdictCode",
     },
 }
 

@@ -219,3 +219,80 @@ class TestTrainingRuns:
         assert [r["id"] for r in body["results"]] == [run.pk]
         assert api.get(f"/api/training-runs/{run.pk}/").json()["status"] == "succeeded"
         assert not_executed == []
+
+
+class TestEvidence:
+    def test_a_version_carries_its_evidence(self, api):
+        run, versions = run_with_candidates(p_values={"lstm": 0.03})
+        lstm = versions["lstm"]
+        lstm.test_metrics["winkler_80"] = 81.25
+        lstm.provenance = {"library_versions": {"numpy": "2.3.3"}, "code_commit": "abc1234"}
+        lstm.save()
+
+        body = api.get(f"/api/models/{lstm.pk}/").json()
+
+        assert body["p_value"] == 0.03
+        assert body["verdict"] == {"code": "beats_naive", "text": "beats naive (p = 0.03)", "max_p": 0.1}
+        assert body["max_p"] == 0.1
+        assert [f["rmae"] for f in body["cv_metrics"]["folds"]] == [0.99, 0.97, 1.02, 0.98, 0.99]
+        assert set(body["cv_metrics"]["folds"][0]) == {
+            "fold", "start", "end", "n", "mae", "naive_mae", "rmae", "best_epoch"
+        }  # fmt: skip
+        assert body["test_metrics"]["rmae"] == lstm.test_metrics["rmae"]
+        assert body["test_metrics"]["winkler_80"] == 81.25
+        assert body["provenance"] == {"library_versions": {"numpy": "2.3.3"}, "code_commit": "abc1234"}
+
+    def test_the_list_carries_verdicts_naive_and_legacy_included(self, api):
+        run_with_candidates(p_values={"mlp": 0.41})
+        ModelVersionFactory(architecture="cnn", cv_metrics={"legacy_validation": {"mae": 19.0}})
+
+        results = api.get("/api/models/").json()["results"]
+
+        verdicts = {(v["architecture"], v["verdict"]["code"], v["verdict"]["text"], v["p_value"]) for v in results}
+        assert verdicts == {
+            ("naive", "baseline", "the baseline", None),
+            ("mlp", "no_evidence", "no evidence it beats naive (p = 0.41)", 0.41),
+            ("cnn", "no_cv_evidence", "no CV evidence (trained before the rolling-origin protocol)", None),
+        }
+        legacy = next(v for v in results if v["architecture"] == "cnn")
+        assert legacy["max_p"] is None and legacy["provenance"] == {}
+
+
+def schema_components() -> dict:
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    "component",
+    [
+        "ModelVersionOutput",
+        "VerdictOutput",
+        "CVMetricsSchema",
+        "FoldSchema",
+        "TestMetricsSchema",
+        "ProtocolSchema",
+        "FeatureConfigSchema",
+        "ProvenanceSchema",
+    ],
+)
+def test_the_schema_describes_every_field_of_the_evidence(component):
+    properties = schema_components()[component]["properties"]
+
+    undocumented = [name for name, spec in properties.items() if not spec.get("description")]
+    assert undocumented == []
+
+
+def test_the_schema_spells_out_the_evidence_shapes():
+    schemas = schema_components()
+    version = schemas["ModelVersionOutput"]["properties"]
+
+    assert version["cv_metrics"]["allOf"] == [{"$ref": "#/components/schemas/CVMetricsSchema"}]
+    assert version["verdict"]["allOf"] == [{"$ref": "#/components/schemas/VerdictOutput"}]
+    assert version["p_value"]["nullable"] is True and version["max_p"]["nullable"] is True
+    assert schemas["CVMetricsSchema"]["properties"]["folds"]["items"] == {"$ref": "#/components/schemas/FoldSchema"}
+    assert {"winkler_80", "coverage_80", "rmae"} <= set(schemas["TestMetricsSchema"]["properties"])
+    assert schemas["VerdictCodeEnum"]["enum"] == ["baseline", "beats_naive", "no_evidence", "no_cv_evidence"]
+    promote = schemas["ModelVersionPromoteInputRequest"]["properties"]["reason"]
+    assert "Required (400 otherwise)" in promote["description"]
