@@ -224,6 +224,7 @@ class ChampionEvidence:
     """The dashboard's sentence about the champion and its evidence."""
 
     text: str
+    code: str  # the champion's VerdictCode (naive: baseline)
     is_naive: bool
     p_value: float | None
     best: ModelVersion | None  # the best candidate when naive is champion
@@ -240,7 +241,8 @@ def champion_evidence(*, champion: ModelVersion | None) -> ChampionEvidence | No
         best = best_candidate(versions)
         if best is None:
             return ChampionEvidence(
-                text=f"The champion is {NAIVE_IN_WORDS}: no other candidate has CV evidence to compare.",
+                text=f"The champion is {NAIVE_IN_WORDS}: no other candidate has CV evidence to compare",
+                code=VerdictCode.BASELINE,
                 is_naive=True,
                 p_value=None,
                 best=None,
@@ -253,6 +255,7 @@ def champion_evidence(*, champion: ModelVersion | None) -> ChampionEvidence | No
             opening = f"No model beat {NAIVE_IN_WORDS} with evidence"
         return ChampionEvidence(
             text=f"{opening}; best candidate {kind_label(best.architecture)}, {p_text(best.p_value)}",
+            code=VerdictCode.BASELINE,
             is_naive=True,
             p_value=None,
             best=best,
@@ -268,7 +271,7 @@ def champion_evidence(*, champion: ModelVersion | None) -> ChampionEvidence | No
             text += "; it was promoted by hand"
     else:
         text = f"{label} has {NO_CV_EVIDENCE}"
-    return ChampionEvidence(text=text, is_naive=False, p_value=verdict.p_value, best=None)
+    return ChampionEvidence(text=text, code=verdict.code, is_naive=False, p_value=verdict.p_value, best=None)
 
 
 # --- The leaderboard ----------------------------------------------------------------------------------------
