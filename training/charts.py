@@ -85,7 +85,7 @@ def edge_figure(series: EdgeSeries) -> dict:
         "layout": {
             "xaxis": {"type": "date", "hoverformat": ISO_DATE, "tickformat": ISO_DATE},
             "yaxis": {
-                "title": {"text": "Σ |naive error| − |model error|"},
+                "title": {"text": "Σ |naive error| − |model error|", "standoff": 12},
                 "tickprefix": "$",
                 "tickformat": ",.0f",
                 "zeroline": True,
