@@ -155,3 +155,11 @@ def test_without_runs_the_page_says_how_to_get_a_leaderboard(analyst):
 
 def test_the_leaderboard_has_no_inline_script_or_style(analyst, latest):
     assert inline_code(analyst.get(reverse("models")).content.decode()) == []
+
+
+def test_a_runs_page_links_to_its_leaderboard(analyst, latest):
+    run, _ = latest
+
+    content = analyst.get(reverse("training-run", args=[run.pk])).content.decode()
+
+    assert f'href="/models/?run={run.pk}"' in content
