@@ -17,7 +17,7 @@ from tests.factories import (
     UserFactory,
 )
 from training.models import ChampionChange, ModelVersion
-from training.views import metrics_table
+from training.views.versions import metrics_table
 
 pytestmark = pytest.mark.django_db
 

@@ -1,18 +1,5 @@
-"""What the evidence says, in words: the one wording shared by the models pages, the API, the admin and the dashboard.
-
-A version's verdict compares it with naive ("tomorrow = today") by the one-sided Diebold–Mariano p of its pooled
-rolling-origin CV errors (`cv_metrics["p_value"]`, see training.ml.evidence) and the threshold its training run
-used (`params["max_p"]`, else `settings.CHAMPION_MAX_P`):
-
-    naive itself                          "the baseline"
-    p < max_p                             "beats naive (p = 0.03)"
-    p ≥ max_p                             "no evidence it beats naive (p = 0.41)"
-    made before the rolling-origin CV     "no CV evidence (trained before the rolling-origin protocol)"
-
-Promoting a version by hand needs a written reason when its p is not below `settings.CHAMPION_MAX_P` or it has no
-CV evidence at all; naive never does (it is the fallback the rule itself chooses). The champion rule is
-training.ml.selection's, applied here to the stored metrics of a run's versions.
-"""
+"""A run's candidates side by side (the leaderboard), the champion rule over stored versions, how the champion got
+there, and the dashboard's sentence about it."""
 
 from __future__ import annotations
 
@@ -20,155 +7,25 @@ import math
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from django.conf import settings
-from django.db import models
-
-from forecasts.templatetags.goldsite_format import money, pct, ratio
+from training.evidence.verdicts import (
+    NAIVE,
+    NAIVE_IN_WORDS,
+    NO_CV_EVIDENCE,
+    Verdict,
+    VerdictCode,
+    has_cv_evidence,
+    kind_label,
+    p_text,
+    run_max_p,
+    version_verdict,
+)
 from training.ml.kinds import KINDS
 from training.ml.selection import Decision, select_champion
 from training.models import ChampionChange, ModelVersion, TrainingRun
 from training.selectors import champion_change_latest, model_version_run_candidates
 
-NAIVE = ModelVersion.Architecture.NAIVE
-NAIVE_IN_WORDS = "'tomorrow = today'"
-NO_CV_EVIDENCE = "no CV evidence (trained before the rolling-origin protocol)"
-# Short names for sentences and table cells ("best candidate LSTM").
-KIND_LABELS = {
-    "naive": "Naive",
-    "drift": "Drift",
-    "mlp": "MLP",
-    "cnn": "CNN",
-    "lstm": "LSTM",
-    "ensemble": "Ensemble",
-}
-# What scales every version's conformal bands (training.ml.conformal: σ_t is the gold_vol_20 feature) until versions
-# record a σ model of their own.
-SIGMA_MODEL = "20-day realised volatility"
 # The per-fold bars: one step per percent of rMAE away from 1 (naive), drawn up to FOLD_BAR_STEPS.
 FOLD_BAR_STEPS = 10
-
-
-class VerdictCode(models.TextChoices):
-    BASELINE = "baseline", "The naive baseline itself"
-    BEATS_NAIVE = "beats_naive", "p below the run's max_p: evidence it beats naive"
-    NO_EVIDENCE = "no_evidence", "p at or above max_p: no evidence it beats naive"
-    NO_CV_EVIDENCE = "no_cv_evidence", "Trained before the rolling-origin protocol: no CV evidence"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    code: str
-    text: str
-    p_value: float | None
-    max_p: float
-
-    @property
-    def beats_naive(self) -> bool:
-        return self.code == VerdictCode.BEATS_NAIVE
-
-
-def kind_label(architecture: str) -> str:
-    return KIND_LABELS.get(architecture, architecture)
-
-
-def p_text(p: float) -> str:
-    """ "p = 0.41": two significant digits, at least two decimals (0.031 -> "p = 0.031", 0.03 -> "p = 0.03")."""
-    if not math.isfinite(p):
-        return "p unknown"
-    if p < 0.001:
-        return "p < 0.001"
-    decimals = max(2, 1 - math.floor(math.log10(p)))
-    whole, _, fraction = f"{p:.{decimals}f}".partition(".")
-    return f"p = {whole}.{fraction.rstrip('0').ljust(2, '0')}"
-
-
-def has_cv_evidence(version: ModelVersion) -> bool:
-    """Whether the version was evaluated by the rolling-origin protocol: pooled and per-fold CV metrics stored, and
-    (except for naive) the Diebold–Mariano p against naive."""
-    metrics = version.cv_metrics or {}
-    if metrics.get("mae") is None or not metrics.get("folds"):
-        return False
-    return version.architecture == NAIVE or metrics.get("p_value") is not None
-
-
-def run_max_p(run: TrainingRun | None) -> float:
-    """The p threshold a run's champion rule used; the current setting for runs that did not record one."""
-    if run is not None and run.params.get("max_p") is not None:
-        return float(run.params["max_p"])
-    return float(settings.CHAMPION_MAX_P)
-
-
-def version_verdict(version: ModelVersion, *, max_p: float | None = None) -> Verdict:
-    """The version's verdict against naive, at `max_p` (default: its training run's)."""
-    threshold = run_max_p(version.training_run) if max_p is None else max_p
-    if version.architecture == NAIVE:
-        return Verdict(code=VerdictCode.BASELINE, text="the baseline", p_value=None, max_p=threshold)
-    p = version.p_value
-    if not has_cv_evidence(version):
-        return Verdict(code=VerdictCode.NO_CV_EVIDENCE, text=NO_CV_EVIDENCE, p_value=None, max_p=threshold)
-    if p < threshold:
-        return Verdict(code=VerdictCode.BEATS_NAIVE, text=f"beats naive ({p_text(p)})", p_value=p, max_p=threshold)
-    return Verdict(
-        code=VerdictCode.NO_EVIDENCE, text=f"no evidence it beats naive ({p_text(p)})", p_value=p, max_p=threshold
-    )
-
-
-def promotion_reason_needed(version: ModelVersion) -> str | None:
-    """Why promoting `version` by hand needs a written reason, or None when it does not.
-
-    Naive never needs one. Any other version needs one unless its CV p is below `settings.CHAMPION_MAX_P`.
-    """
-    verdict = version_verdict(version, max_p=float(settings.CHAMPION_MAX_P))
-    if verdict.code in (VerdictCode.BASELINE, VerdictCode.BEATS_NAIVE):
-        return None
-    if verdict.code == VerdictCode.NO_CV_EVIDENCE:
-        why = f"{version} has {NO_CV_EVIDENCE}"
-    else:
-        why = f"{version} has no evidence it beats naive ({p_text(verdict.p_value)} ≥ {verdict.max_p:g})"
-    return f"A reason is required: {why}. Say why it should be the champion anyway."
-
-
-def promotion_evidence(*, version: ModelVersion, current: ModelVersion | None) -> list[dict[str, str]]:
-    """The evidence of a version about to be promoted, beside the current champion's: formatted rows
-    {"label", "version", "current"} for the promotion pages (models page and admin)."""
-
-    def column(v: ModelVersion | None) -> list[str]:
-        if v is None:
-            return [""] * len(labels)
-        cv, test = (v.cv_metrics or {}), (v.test_metrics or {})
-        evidence = has_cv_evidence(v)
-        folds = " · ".join(ratio(f.get("rmae")) for f in cv.get("folds") or []) or "—"
-        coverage = test.get("coverage_80")
-        return [
-            version_verdict(v).text,
-            ratio(cv.get("rmae")) if evidence else "—",
-            folds,
-            "—" if v.p_value is None else f"{v.p_value:.3f}",
-            money(cv.get("mae")) if evidence else "—",
-            money(test.get("mae")),
-            ratio(test.get("rmae")),
-            pct(None if coverage is None else coverage * 100.0, 1),
-            money(test.get("winkler_80")),
-        ]
-
-    labels = [
-        "Verdict against naive",
-        "CV relative MAE (pooled)",
-        "CV relative MAE per fold",
-        "p vs naive (Diebold–Mariano, CV)",
-        "CV MAE (pooled)",
-        "Test MAE",
-        "Test relative MAE",
-        "Test 80% coverage",
-        "Test interval score 80%",
-    ]
-    return [
-        {"label": label, "version": mine, "current": theirs}
-        for label, mine, theirs in zip(labels, column(version), column(current), strict=True)
-    ]
-
-
-# --- The champion and the rule ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
