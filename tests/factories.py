@@ -140,3 +140,90 @@ def scored_forecast(version, *, day, predicted, actual, last_close, band=40.0, k
     forecast_apply_actual(forecast=forecast, actual_close=actual)
     forecast.save()
     return forecast
+
+
+def rolling_origin_cv(
+    *,
+    rmaes: list[float],
+    p_value: float | None,
+    naive_mae: float = 20.0,
+    n: int = 100,
+    start: dt.date = dt.date(2023, 1, 2),
+    best_epoch: int | None = None,
+) -> dict:
+    """`cv_metrics` in the shape training.ml.evaluation.cv_metrics stores: one fold of `n` days per rMAE."""
+    folds = []
+    for i, rmae in enumerate(rmaes):
+        first = start + dt.timedelta(days=140 * i)
+        folds.append(
+            {
+                "fold": i + 1,
+                "start": first.isoformat(),
+                "end": (first + dt.timedelta(days=139)).isoformat(),
+                "n": n,
+                "mae": naive_mae * rmae,
+                "naive_mae": naive_mae,
+                "rmae": rmae,
+                "best_epoch": best_epoch,
+            }
+        )
+    mae = sum(f["mae"] for f in folds) / len(folds)
+    metrics = {
+        "mae": mae,
+        "naive_mae": naive_mae,
+        "rmae": mae / naive_mae,
+        "n": n * len(folds),
+        "dm_statistic": 0.0,
+        "p_value": p_value,
+        "dm_lag": 5,
+        "folds": folds,
+        "best_epochs": [] if best_epoch is None else [best_epoch] * len(folds),
+        "fit_seconds": 1.0,
+    }
+    if p_value is None:
+        del metrics["p_value"]
+    return metrics
+
+
+def walk_forward_test(*, rmae: float, naive_mae: float = 22.0, coverage_80: float = 0.8, **extra) -> dict:
+    """`test_metrics` in the shape training.ml.evaluation.walk_forward_metrics stores (plus `extra` keys)."""
+    return {
+        "mae": naive_mae * rmae,
+        "rmse": naive_mae * rmae * 1.3,
+        "mape": 0.8 * rmae,
+        "naive_mae": naive_mae,
+        "rmae": rmae,
+        "coverage_80": coverage_80,
+        "coverage_95": 0.95,
+        "width_80": 60.0,
+        "width_95": 95.0,
+        "n": 250,
+        "dm_statistic": 0.0,
+        "p_value": 0.5,
+        "refits": 12,
+        **extra,
+    }
+
+
+def run_with_candidates(*, p_values: dict[str, float | None], fold_rmaes: dict[str, list[float]] | None = None, **run):
+    """A succeeded run whose candidates (naive first) carry rolling-origin evidence: {kind: p vs naive}."""
+    training_run = TrainingRunFactory(params={**TrainingRunFactory.params.function(), "max_p": 0.1}, **run)
+    fold_rmaes = fold_rmaes or {}
+    versions = {
+        "naive": ModelVersionFactory(
+            architecture=ModelVersion.Architecture.NAIVE,
+            hyperparameters={},
+            training_run=training_run,
+            cv_metrics=rolling_origin_cv(rmaes=[1.0] * 5, p_value=None),
+            test_metrics=walk_forward_test(rmae=1.0),
+        )
+    }
+    for kind, p in p_values.items():
+        rmaes = fold_rmaes.get(kind, [0.99, 0.97, 1.02, 0.98, 0.99])
+        versions[kind] = ModelVersionFactory(
+            architecture=kind,
+            training_run=training_run,
+            cv_metrics=rolling_origin_cv(rmaes=rmaes, p_value=p, best_epoch=None if kind == "drift" else 12),
+            test_metrics=walk_forward_test(rmae=sum(rmaes) / len(rmaes) + 0.01),
+        )
+    return training_run, versions

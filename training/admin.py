@@ -4,9 +4,13 @@ from django.template.response import TemplateResponse
 
 from goldsite.admin import ReadOnlyAdmin
 from goldsite.errors import GoldsiteError
+from training.evidence import promotion_evidence, version_verdict
+from training.forms import PromoteForm
 from training.models import ChampionChange, ModelVersion, TrainingRun
 from training.permissions import PROMOTE_MODEL_VERSION
 from training.services.promotion import model_version_promote
+
+ADMIN_PROMOTION_REASON = "Promoted in admin"
 
 
 def _metric(metrics: dict, key: str, spec: str) -> str:
@@ -22,6 +26,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "is_champion",
         "cv_mae",
         "cv_p",
+        "verdict",
         "test_mae",
         "test_mape",
         "test_rmae",
@@ -30,6 +35,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["architecture", "is_champion", "registered_name"]
+    list_select_related = ["training_run"]
     readonly_fields = [f.name for f in ModelVersion._meta.fields]
     actions = ["promote_to_champion"]
 
@@ -46,6 +52,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.display(description="p vs naive")
     def cv_p(self, obj):
         return "—" if obj.p_value is None else format(obj.p_value, ".3f")
+
+    @admin.display(description="verdict")
+    def verdict(self, obj):
+        return version_verdict(obj).text
 
     @admin.display(description="test MAE")
     def test_mae(self, obj):
@@ -69,25 +79,30 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Promote to champion", permissions=["promote"])
     def promote_to_champion(self, request, queryset):
+        """A confirmation page with the version's evidence; a reason is required when the evidence does not
+        back it (training.evidence.promotion_reason_needed)."""
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one model version to promote.", messages.ERROR)
             return None
-        version = queryset.get()
-        if request.POST.get("confirmed") == "yes":
+        version = queryset.select_related("training_run").get()
+        confirmed = request.POST.get("confirmed") == "yes"
+        form = PromoteForm(request.POST if confirmed else None, version=version, default_reason=ADMIN_PROMOTION_REASON)
+        if confirmed and form.is_valid():
             try:
-                model_version_promote(
-                    model_version=version, user=request.user, reason=request.POST.get("reason", "Promoted in admin")
-                )
+                model_version_promote(model_version=version, user=request.user, reason=form.cleaned_data["reason"])
             except GoldsiteError as exc:
                 self.message_user(request, f"Promotion failed: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{version} is now the champion.", messages.SUCCESS)
             return None
+        current = ModelVersion.objects.filter(is_champion=True).first()
         context = {
             **self.admin_site.each_context(request),
             "title": "Promote to champion?",
             "version": version,
-            "current": ModelVersion.objects.filter(is_champion=True).first(),
+            "current": current,
+            "evidence_rows": promotion_evidence(version=version, current=current),
+            "form": form,
             "opts": self.model._meta,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "queryset": queryset,

@@ -4,7 +4,7 @@ Everyone signed in reads. Promoting needs `training.promote_modelversion`, start
 (see training.permissions): the same checks as the pages and the admin.
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import PageNumberPagination
@@ -12,8 +12,18 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from training.evidence import VerdictCode, promotion_reason_needed, run_max_p, version_verdict
+from training.forms import REASON_MAX_LENGTH
 from training.models import ModelVersion, TrainingRun
 from training.permissions import PROMOTE_MODEL_VERSION, START_TRAINING_RUN
+from training.schemas import (
+    CVMetricsSchema,
+    FeatureConfigSchema,
+    ProtocolSchema,
+    ProvenanceSchema,
+    TestMetricsSchema,
+    evidence_json_field,
+)
 from training.selectors import model_version_list, training_run_list
 from training.services.promotion import model_version_promote
 from training.services.runs import NETWORK_ARCHITECTURES, training_run_start
@@ -33,8 +43,41 @@ class CanStartRuns(BasePermission):
         return request.user.has_perm(START_TRAINING_RUN)
 
 
+class VerdictOutputSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=VerdictCode.choices,
+        help_text="baseline (naive itself), beats_naive (CV p < max_p), no_evidence (p ≥ max_p), "
+        "no_cv_evidence (made before the rolling-origin protocol).",
+    )
+    text = serializers.CharField(help_text='In words, as the pages show it: "beats naive (p = 0.03)".')
+    max_p = serializers.FloatField(help_text="The p threshold the verdict uses: the version's training run's.")
+
+
 class ModelVersionOutputSerializer(serializers.ModelSerializer):
-    model_uri = serializers.CharField(read_only=True)
+    model_uri = serializers.CharField(read_only=True, help_text="MLflow model URI: models:/<name>/<version>.")
+    p_value = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="One-sided Diebold–Mariano p against naive over the pooled CV days (cv_metrics.p_value); null for "
+        "naive itself and for versions without CV evidence.",
+    )
+    verdict = serializers.SerializerMethodField(help_text="The version against naive, as a code and in words.")
+    max_p = serializers.SerializerMethodField(
+        help_text="The p threshold of the champion rule in the version's training run (its params.max_p); "
+        "null without a run."
+    )
+    hyperparameters = serializers.JSONField(read_only=True, help_text="The kind's hyperparameters (none for naive).")
+    cv_metrics = evidence_json_field(
+        CVMetricsSchema, help_text="Rolling-origin cross-validation: pooled metrics, DM test against naive, per fold."
+    )
+    test_metrics = evidence_json_field(
+        TestMetricsSchema, help_text="Walk-forward test at the live refit cadence (reported, never used to choose)."
+    )
+    feature_config = evidence_json_field(FeatureConfigSchema, help_text="The features the model reads.")
+    protocol = evidence_json_field(ProtocolSchema, help_text="The evaluation windows (empty on legacy versions).")
+    provenance = evidence_json_field(
+        ProvenanceSchema, help_text="Library versions and code commit (empty on versions made before it was stored)."
+    )
 
     class Meta:
         model = ModelVersion
@@ -46,11 +89,15 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
             "run_id",
             "architecture",
             "is_champion",
+            "p_value",
+            "verdict",
+            "max_p",
             "hyperparameters",
             "cv_metrics",
             "test_metrics",
             "feature_config",
             "protocol",
+            "provenance",
             "refit_epochs",
             "data_start",
             "data_end",
@@ -61,6 +108,27 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
             "training_run",
             "created_at",
         ]
+        extra_kwargs = {
+            "id": {"help_text": "The model version's id here (not MLflow's version number)."},
+            "registered_name": {"help_text": "MLflow registered model name."},
+            "version": {"help_text": "MLflow version number under the registered name."},
+            "architecture": {"help_text": "The forecasting method."},
+            "is_champion": {"help_text": "Whether this version serves the forecasts."},
+            "refit_epochs": {"help_text": "Epochs of the served refit on all data (networks only)."},
+            "data_start": {"help_text": "First day of the history it was trained on."},
+            "data_end": {"help_text": "Last day of the history it was trained on."},
+            "training_run": {"help_text": "The training run that made it (see /api/training-runs/{id}/)."},
+            "created_at": {"help_text": "When it was registered here."},
+        }
+
+    @extend_schema_field(VerdictOutputSerializer)
+    def get_verdict(self, version: ModelVersion) -> dict:
+        verdict = version_verdict(version)
+        return {"code": verdict.code, "text": verdict.text, "max_p": verdict.max_p}
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_max_p(self, version: ModelVersion) -> float | None:
+        return run_max_p(version.training_run) if version.training_run_id is not None else None
 
 
 class ChampionChangeOutputSerializer(serializers.Serializer):
@@ -114,20 +182,37 @@ class ModelVersionDetailApi(APIView):
 
     @extend_schema(responses=ModelVersionOutputSerializer)
     def get(self, request, version_id: int):
-        version = get_object_or_404(ModelVersion, pk=version_id)
+        version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=version_id)
         return Response(ModelVersionOutputSerializer(version).data)
+
+
+API_PROMOTION_REASON = "Promoted through the API"
 
 
 class ModelVersionPromoteApi(APIView):
     permission_classes = [IsAuthenticated, CanPromote]
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=500, required=False, default="Promoted through the API")
+        reason = serializers.CharField(
+            max_length=REASON_MAX_LENGTH,
+            required=False,
+            allow_blank=True,
+            help_text="Why this version should be the champion; recorded in the champion history. Required (400 "
+            "otherwise) when the version's CV p against naive is not below CHAMPION_MAX_P or it has no CV "
+            f'evidence; naive never needs one. Default: "{API_PROMOTION_REASON}".',
+        )
+
+        def validate(self, data):
+            reason = data.get("reason", "").strip()
+            needed = promotion_reason_needed(self.context["version"])
+            if needed and not reason:
+                raise serializers.ValidationError({"reason": [needed]})
+            return {"reason": reason or API_PROMOTION_REASON}
 
     @extend_schema(request=InputSerializer, responses=ChampionChangeOutputSerializer)
     def post(self, request, version_id: int):
-        version = get_object_or_404(ModelVersion, pk=version_id)
-        data = self.InputSerializer(data=request.data)
+        version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=version_id)
+        data = self.InputSerializer(data=request.data, context={"version": version})
         data.is_valid(raise_exception=True)
         change = model_version_promote(model_version=version, user=request.user, reason=data.validated_data["reason"])
         return Response(ChampionChangeOutputSerializer(change).data)

@@ -39,6 +39,12 @@ class ModelVersion(models.Model):
     selection_start = models.DateField(null=True, blank=True, help_text="First CV target date.")
     test_start = models.DateField(null=True, blank=True, help_text="First walk-forward test target date.")
     fitted_through = models.DateField(null=True, blank=True, help_text="Last target date the served model learnt from.")
+    provenance = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='What made the version (its MLflow version tags): {"library_versions": {library: version}, '
+        '"code_commit": git commit}. Empty for versions recorded before it was stored.',
+    )
     is_champion = models.BooleanField(default=False)
     training_run = models.ForeignKey(
         "training.TrainingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="model_versions"

@@ -24,6 +24,7 @@ from forecasts.selectors.accuracy import ACCURACY_WINDOWS, forecast_accuracy
 from forecasts.selectors.forecasts import forecast_latest, forecast_list
 from forecasts.selectors.prices import price_bars_list, price_latest_date
 from forecasts.views.charts import forecast_figure
+from training.evidence import champion_evidence
 from training.models import ModelVersion
 from training.selectors import model_version_champion, model_version_naive_baseline
 
@@ -83,7 +84,12 @@ def _forecast_card_context() -> dict:
     if forecast is not None and forecast.last_close:
         change = forecast.predicted_close - forecast.last_close
         change_pct = (forecast.predicted_close / forecast.last_close - 1.0) * 100.0
-    return {"latest": latest, "change": change, "change_pct": change_pct}
+    return {
+        "latest": latest,
+        "change": change,
+        "change_pct": change_pct,
+        "evidence": champion_evidence(champion=latest.champion),  # the champion against naive, in words
+    }
 
 
 def chart_context(*, query: DashboardQuery, champion: ModelVersion | None) -> dict:

@@ -195,6 +195,7 @@ SPECTACULAR_SETTINGS = {
         "NextDayForecastKindEnum": "forecasts.models.NEXT_DAY_KIND_CHOICES",
         "TrainingRunKindEnum": "training.models.TrainingRun.Kind",
         "DataLoadKindEnum": "forecasts.models.DataLoad.Kind",
+        "VerdictCodeEnum": "training.evidence.VerdictCode",
     },
 }
 

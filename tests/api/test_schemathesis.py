@@ -33,6 +33,8 @@ from tests.factories import (
     MLEngineerFactory,
     ModelVersionFactory,
     TrainingRunFactory,
+    rolling_origin_cv,
+    walk_forward_test,
 )
 from tests.forecasts import forecasters
 from tests.forecasts.forecasters import store_closes, trading_days
@@ -68,10 +70,31 @@ def seeded(monkeypatch):
     days = trading_days(newest - dt.timedelta(days=120), newest)
     store_closes(days)
     DataLoadFactory(first_date=days[0], last_date=newest)
-    run = TrainingRunFactory()
-    naive = ModelVersionFactory(architecture=ModelVersion.Architecture.NAIVE, training_run=run)
-    champion = ModelVersionFactory(architecture=ModelVersion.Architecture.MLP, training_run=run, is_champion=True)
-    ModelVersionFactory(architecture=ModelVersion.Architecture.CNN, training_run=run)
+    run = TrainingRunFactory(params={**TrainingRunFactory.params.function(), "max_p": 0.1})
+    naive = ModelVersionFactory(
+        architecture=ModelVersion.Architecture.NAIVE,
+        training_run=run,
+        cv_metrics=rolling_origin_cv(rmaes=[1.0] * 5, p_value=None),
+        test_metrics=walk_forward_test(rmae=1.0),
+    )
+    # The evidence in every shape the API documents: full rolling-origin CV with interval scores and provenance,
+    # a version without them, and one made before the protocol.
+    champion = ModelVersionFactory(
+        architecture=ModelVersion.Architecture.MLP,
+        training_run=run,
+        is_champion=True,
+        cv_metrics=rolling_origin_cv(rmaes=[0.98, 0.99, 1.01, 0.97, 0.99], p_value=0.04, best_epoch=9),
+        test_metrics=walk_forward_test(rmae=0.99, winkler_80=80.5, coverage_by_regime={"calm": 0.82}),
+        protocol={"test_days": 250, "selection_days": 500, "folds": 5, "retrain_every": 21, "lookback": 20},
+        feature_config={"lags": 5, "ma_window": 5, "vol_windows": [5, 20]},
+        provenance={"library_versions": {"numpy": "2.3.3"}, "code_commit": "abc1234"},
+    )
+    ModelVersionFactory(
+        architecture=ModelVersion.Architecture.CNN,
+        training_run=run,
+        cv_metrics=rolling_origin_cv(rmaes=[1.0, 1.02, 0.99, 1.01, 1.0], p_value=0.6),
+    )
+    ModelVersionFactory(architecture=ModelVersion.Architecture.LSTM, cv_metrics={"legacy_validation": {"mae": 19.0}})
     for day in days[-30:-1]:
         for version in (champion, naive):
             ForecastFactory(model_version=version, target_date=day, as_of_date=day, kind=Forecast.Kind.LIVE)

@@ -18,6 +18,8 @@ from django.conf import settings as django_settings
 
 from tests.conftest import GOLD_CSV, SPX_CSV, require_services
 from tests.factories import MLEngineerFactory, StaffUserFactory
+from training.models import ModelVersion
+from training.selectors import model_version_edge_series
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -159,12 +161,42 @@ def test_dashboard_chart_range_switch_and_a_tuning_run_watched_to_the_end(
     page_width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert page_width <= 390, f"the phone page scrolls sideways ({page_width}px)"
 
-    # The champion's page draws its backtest.
+    # The card says how the champion stands against naive, in words.
+    page.goto(f"{live_server.url}/")
+    sentence = page.text_content("[data-testid=champion-evidence]")
+    assert "'tomorrow = today'" in sentence and re.search(r"p (=|<) \d", sentence), sentence
+
+    # The models page is the run's leaderboard: every candidate, its fold bars and a verdict.
     page.goto(f"{live_server.url}/models/")
+    board = page.locator("[data-testid=leaderboard]")
+    kinds = board.locator("tbody tr").evaluate_all("rows => rows.map(row => row.dataset.architecture)")
+    assert kinds == ["naive", "drift", "mlp"]
+    verdicts = [v.strip() for v in board.locator("[data-testid=verdict]").all_text_contents()]
+    assert verdicts[0] == "the baseline"
+    for verdict in verdicts[1:]:
+        assert re.fullmatch(r"(beats naive|no evidence it beats naive) \(p (=|<) [\d.]+\)", verdict), verdict
+    assert board.locator("tr[data-architecture=mlp] .fold-bars__fold").count() == 5
+    assert board.locator("tr.is-highlighted [data-testid=champion-how]").text_content().strip() == "chosen by the rule"
     page.screenshot(path=str(tmp_path / "models.png"), full_page=True)
-    page.click("tr.is-highlighted a >> nth=0")
-    assert _chart_points(page, "#main .chart") > 100
+
+    # The champion's page draws its backtest.
+    page.click("[data-testid=leaderboard] tr.is-highlighted a >> nth=0")
+    assert _chart_points(page, ".chart[data-chart-source=backtest-chart]") > 100
     page.screenshot(path=str(tmp_path / "model-detail.png"), full_page=True)
+
+    # The MLP's page draws its cumulative edge over naive: exactly the stored CV and test days, ending where they sum.
+    mlp = ModelVersion.objects.get(training_run=champion_with_forecast.model_version.training_run, architecture="mlp")
+    series = model_version_edge_series(version=mlp)
+    page.goto(f"{live_server.url}/models/")
+    page.click("[data-testid=leaderboard] tr[data-architecture=mlp] a >> nth=0")
+    edge_chart = ".chart[data-chart-source=edge-chart]"
+    assert _chart_points(page, edge_chart) == len(series.points) > 500
+    drawn_last = page.evaluate(
+        f"() => {{ const d = document.querySelector('{edge_chart}').data; return d[d.length - 1].y.at(-1); }}"
+    )
+    assert drawn_last == round(series.points[-1].cumulative, 2)
+    assert page.locator(f"{edge_chart} .shapelayer path").count() >= 5  # fold, test and refit lines
+    page.screenshot(path=str(tmp_path / "model-edge.png"), full_page=True)
 
     # A tuning run with one trial, started from the page and watched by polling until it succeeds.
     page.goto(f"{live_server.url}/training/")

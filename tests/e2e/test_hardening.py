@@ -274,7 +274,7 @@ def test_a_refused_promotion_is_not_audited(monkeypatch, audit_records):
     monkeypatch.setattr("training.ml.registry.set_alias", unreachable)
     version = ModelVersionFactory()
 
-    response = staff_api(MLEngineerFactory()).post(f"/api/models/{version.pk}/promote/", {}, format="json")
+    response = staff_api(MLEngineerFactory()).post(f"/api/models/{version.pk}/promote/", {"reason": "x"}, format="json")
 
     assert response.status_code == 503
     assert audit_records() == []

@@ -69,7 +69,7 @@ def test_an_mlflow_failure_is_shown_and_changes_nothing(admin_client, monkeypatc
 
     monkeypatch.setattr("training.ml.registry.set_alias", unreachable)
 
-    response = _action(admin_client, [candidate], confirmed="yes")
+    response = _action(admin_client, [candidate], confirmed="yes", reason="try")
 
     [message] = _messages(response)
     assert message.startswith("Promotion failed") and "connection refused" in message
@@ -117,3 +117,46 @@ def test_ml_engineers_promote_in_the_admin(client, aliases):
 
     assert _messages(response) == [f"{candidate} is now the champion."]
     assert ModelVersion.objects.get(is_champion=True) == candidate
+
+
+# --- Evidence and the reason ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def candidates(settings):
+    from tests.factories import run_with_candidates
+
+    settings.CHAMPION_MAX_P = 0.10
+    return run_with_candidates(p_values={"lstm": 0.41})[1]
+
+
+def test_the_confirmation_shows_the_evidence_and_asks_for_a_reason(admin_client, candidates):
+    response = _action(admin_client, [candidates["lstm"]])
+
+    content = response.content.decode()
+    assert 'data-testid="promotion-evidence"' in content
+    assert "no evidence it beats naive (p = 0.41)" in content
+    assert "A reason is required" in content
+    assert 'name="reason"' in content and 'class="required"' in content
+
+
+def test_confirming_without_a_reason_asks_again_and_changes_nothing(admin_client, candidates, aliases):
+    response = _action(admin_client, [candidates["lstm"]], confirmed="yes", reason="")
+
+    assert "Promote to champion?" in response.content.decode()
+    assert "A reason is required" in response.content.decode()
+    assert not ModelVersion.objects.filter(is_champion=True).exists()
+    assert not ChampionChange.objects.exists() and aliases == []
+
+
+def test_naive_is_promoted_without_a_reason(admin_client, candidates, aliases):
+    response = _action(admin_client, [candidates["naive"]], confirmed="yes", reason="")
+
+    assert _messages(response) == [f"{candidates['naive']} is now the champion."]
+    assert ChampionChange.objects.get().reason == "Promoted in admin"
+
+
+def test_the_list_shows_each_versions_verdict(admin_client, candidates):
+    content = admin_client.get(CHANGELIST).content.decode()
+
+    assert "no evidence it beats naive (p = 0.41)" in content and "the baseline" in content

@@ -210,7 +210,10 @@ def training_candidate_record(*, result, run: TrainingRun | None) -> ModelVersio
 
 
 def model_version_record(*, result, run: TrainingRun | None = None) -> ModelVersion:
-    """Mirror one registered MLflow version (a `training.ml` CandidateResult) as a ModelVersion row."""
+    """Mirror one registered MLflow version (a `training.ml` CandidateResult) as a ModelVersion row, with the
+    library versions and code commit its MLflow version tags carry (so pages never ask MLflow)."""
+    from training.ml.tracking import code_commit, library_versions
+
     version, _ = ModelVersion.objects.update_or_create(
         registered_name=result.registered_name,
         version=result.version,
@@ -229,6 +232,7 @@ def model_version_record(*, result, run: TrainingRun | None = None) -> ModelVers
             "selection_start": result.selection_start,
             "test_start": result.test_start,
             "fitted_through": result.fitted_through,
+            "provenance": {"library_versions": library_versions(), "code_commit": code_commit()},
             "training_run": run,
         },
     )

@@ -5,7 +5,14 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import MLEngineerFactory, ModelVersionFactory, StaffUserFactory, TrainingRunFactory, UserFactory
+from tests.factories import (
+    MLEngineerFactory,
+    ModelVersionFactory,
+    StaffUserFactory,
+    TrainingRunFactory,
+    UserFactory,
+    run_with_candidates,
+)
 from training.models import ChampionChange, ModelVersion, TrainingRun
 
 pytestmark = pytest.mark.django_db
@@ -122,17 +129,40 @@ class TestPromotion:
         user = UserFactory()  # not staff, not in the group
         user.user_permissions.add(Permission.objects.get(codename="promote_modelversion"))
         version = ModelVersionFactory()
-        assert client_for(user).post(f"/api/models/{version.pk}/promote/", {}, format="json").status_code == 200
+        response = client_for(user).post(f"/api/models/{version.pk}/promote/", {"reason": "mine"}, format="json")
+        assert response.status_code == 200
 
     def test_promoting_the_champion_again_is_refused(self, engineer_api, aliases):
         champion = ModelVersionFactory(is_champion=True)
-        response = engineer_api.post(f"/api/models/{champion.pk}/promote/", {}, format="json")
+        response = engineer_api.post(f"/api/models/{champion.pk}/promote/", {"reason": "again"}, format="json")
         assert response.status_code == 409  # it clashes with the current state (another promotion may just have won)
         assert response.json()["code"] == "already_champion"
         assert "already the champion" in response.json()["detail"]
 
     def test_an_unknown_version_is_404(self, engineer_api, aliases):
         assert engineer_api.post("/api/models/999/promote/", {}, format="json").status_code == 404
+
+    def test_a_version_without_evidence_needs_a_reason(self, engineer_api, aliases, settings):
+        settings.CHAMPION_MAX_P = 0.10
+        _, versions = run_with_candidates(p_values={"lstm": 0.41})
+
+        response = engineer_api.post(f"/api/models/{versions['lstm'].pk}/promote/", {"reason": " "}, format="json")
+
+        assert response.status_code == 400
+        assert list(response.json()) == ["reason"]
+        assert "A reason is required" in response.json()["reason"][0]
+        assert "p = 0.41 ≥ 0.1" in response.json()["reason"][0]
+        assert not ChampionChange.objects.exists() and aliases == []
+
+    @pytest.mark.parametrize("kind", ["naive", "mlp"])
+    def test_naive_and_versions_with_evidence_need_none(self, engineer_api, aliases, settings, kind):
+        settings.CHAMPION_MAX_P = 0.10
+        _, versions = run_with_candidates(p_values={"mlp": 0.03})
+
+        response = engineer_api.post(f"/api/models/{versions[kind].pk}/promote/", {}, format="json")
+
+        assert response.status_code == 200
+        assert response.json()["reason"] == "Promoted through the API"
 
 
 class TestTrainingRuns:
@@ -186,3 +216,80 @@ class TestTrainingRuns:
         assert [r["id"] for r in body["results"]] == [run.pk]
         assert api.get(f"/api/training-runs/{run.pk}/").json()["status"] == "succeeded"
         assert not_executed == []
+
+
+class TestEvidence:
+    def test_a_version_carries_its_evidence(self, api):
+        run, versions = run_with_candidates(p_values={"lstm": 0.03})
+        lstm = versions["lstm"]
+        lstm.test_metrics["winkler_80"] = 81.25
+        lstm.provenance = {"library_versions": {"numpy": "2.3.3"}, "code_commit": "abc1234"}
+        lstm.save()
+
+        body = api.get(f"/api/models/{lstm.pk}/").json()
+
+        assert body["p_value"] == 0.03
+        assert body["verdict"] == {"code": "beats_naive", "text": "beats naive (p = 0.03)", "max_p": 0.1}
+        assert body["max_p"] == 0.1
+        assert [f["rmae"] for f in body["cv_metrics"]["folds"]] == [0.99, 0.97, 1.02, 0.98, 0.99]
+        assert set(body["cv_metrics"]["folds"][0]) == {
+            "fold", "start", "end", "n", "mae", "naive_mae", "rmae", "best_epoch"
+        }  # fmt: skip
+        assert body["test_metrics"]["rmae"] == lstm.test_metrics["rmae"]
+        assert body["test_metrics"]["winkler_80"] == 81.25
+        assert body["provenance"] == {"library_versions": {"numpy": "2.3.3"}, "code_commit": "abc1234"}
+
+    def test_the_list_carries_verdicts_naive_and_legacy_included(self, api):
+        run_with_candidates(p_values={"mlp": 0.41})
+        ModelVersionFactory(architecture="cnn", cv_metrics={"legacy_validation": {"mae": 19.0}})
+
+        results = api.get("/api/models/").json()["results"]
+
+        verdicts = {(v["architecture"], v["verdict"]["code"], v["verdict"]["text"], v["p_value"]) for v in results}
+        assert verdicts == {
+            ("naive", "baseline", "the baseline", None),
+            ("mlp", "no_evidence", "no evidence it beats naive (p = 0.41)", 0.41),
+            ("cnn", "no_cv_evidence", "no CV evidence (trained before the rolling-origin protocol)", None),
+        }
+        legacy = next(v for v in results if v["architecture"] == "cnn")
+        assert legacy["max_p"] is None and legacy["provenance"] == {}
+
+
+def schema_components() -> dict:
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    "component",
+    [
+        "ModelVersionOutput",
+        "VerdictOutput",
+        "CVMetricsSchema",
+        "FoldSchema",
+        "TestMetricsSchema",
+        "ProtocolSchema",
+        "FeatureConfigSchema",
+        "ProvenanceSchema",
+    ],
+)
+def test_the_schema_describes_every_field_of_the_evidence(component):
+    properties = schema_components()[component]["properties"]
+
+    undocumented = [name for name, spec in properties.items() if not spec.get("description")]
+    assert undocumented == []
+
+
+def test_the_schema_spells_out_the_evidence_shapes():
+    schemas = schema_components()
+    version = schemas["ModelVersionOutput"]["properties"]
+
+    assert version["cv_metrics"]["allOf"] == [{"$ref": "#/components/schemas/CVMetricsSchema"}]
+    assert version["verdict"]["allOf"] == [{"$ref": "#/components/schemas/VerdictOutput"}]
+    assert version["p_value"]["nullable"] is True and version["max_p"]["nullable"] is True
+    assert schemas["CVMetricsSchema"]["properties"]["folds"]["items"] == {"$ref": "#/components/schemas/FoldSchema"}
+    assert {"winkler_80", "coverage_80", "rmae"} <= set(schemas["TestMetricsSchema"]["properties"])
+    assert schemas["VerdictCodeEnum"]["enum"] == ["baseline", "beats_naive", "no_evidence", "no_cv_evidence"]
+    promote = schemas["ModelVersionPromoteInputRequest"]["properties"]["reason"]
+    assert "Required (400 otherwise)" in promote["description"]

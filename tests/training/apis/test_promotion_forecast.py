@@ -91,7 +91,7 @@ def test_every_promotion_stores_the_forecast_in_the_embedded_default(
         elif promote_from == "admin":
             request.getfixturevalue("admin_client").post(
                 "/admin/training/modelversion/",
-                {"action": "promote_to_champion", "_selected_action": [new.pk], "confirmed": "yes"},
+                {"action": "promote_to_champion", "_selected_action": [new.pk], "confirmed": "yes", "reason": "admin"},
             )
         else:
             request.getfixturevalue("admin_client").post(f"/models/{new.pk}/promote/", {"reason": "page"})

@@ -1,0 +1,77 @@
+"""What the evidence says, in words: the one wording shared by the models pages, the API, the admin and the dashboard.
+
+A version's verdict compares it with naive ("tomorrow = today") by the one-sided Diebold–Mariano p of its pooled
+rolling-origin CV errors (`cv_metrics["p_value"]`, see training.ml.evidence) and the threshold its training run
+used (`params["max_p"]`, else `settings.CHAMPION_MAX_P`):
+
+    naive itself                          "the baseline"
+    p < max_p                             "beats naive (p = 0.03)"
+    p ≥ max_p                             "no evidence it beats naive (p = 0.41)"
+    made before the rolling-origin CV     "no CV evidence (trained before the rolling-origin protocol)"
+
+Promoting a version by hand needs a written reason when its p is not below `settings.CHAMPION_MAX_P` or it has no
+CV evidence at all; naive never does (it is the fallback the rule itself chooses). The champion rule is
+training.ml.selection's, applied here to the stored metrics of a run's versions.
+
+Modules: `verdicts` (the verdict, the p format, the promotion reason rule and evidence table) and `leaderboard` (a
+run's candidates side by side, the rule's pick, how the champion got there, the dashboard's sentence). Everything
+is importable from here.
+"""
+
+from training.evidence.leaderboard import (
+    ChampionEvidence,
+    ChampionNote,
+    FoldBar,
+    Leaderboard,
+    LeaderboardRow,
+    best_candidate,
+    champion_evidence,
+    champion_note,
+    fold_bars,
+    rule_decision,
+    run_leaderboard,
+)
+from training.evidence.verdicts import (
+    KIND_LABELS,
+    NAIVE_IN_WORDS,
+    NO_CV_EVIDENCE,
+    SIGMA_MODEL,
+    Verdict,
+    VerdictCode,
+    has_cv_evidence,
+    kind_label,
+    p_text,
+    promotion_evidence,
+    promotion_reason_needed,
+    run_max_p,
+    sigma_model_label,
+    version_verdict,
+)
+
+__all__ = [
+    "KIND_LABELS",
+    "NAIVE_IN_WORDS",
+    "NO_CV_EVIDENCE",
+    "SIGMA_MODEL",
+    "sigma_model_label",
+    "ChampionEvidence",
+    "ChampionNote",
+    "FoldBar",
+    "Leaderboard",
+    "LeaderboardRow",
+    "Verdict",
+    "VerdictCode",
+    "best_candidate",
+    "champion_evidence",
+    "champion_note",
+    "fold_bars",
+    "has_cv_evidence",
+    "kind_label",
+    "p_text",
+    "promotion_evidence",
+    "promotion_reason_needed",
+    "rule_decision",
+    "run_leaderboard",
+    "run_max_p",
+    "version_verdict",
+]

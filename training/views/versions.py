@@ -1,0 +1,224 @@
+"""The models pages: the leaderboard of a run (and every version, the champion history), a version's evidence,
+and promotion by hand."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from forecasts.models import Forecast
+from forecasts.selectors.forecasts import forecast_list
+from forecasts.templatetags.goldsite_format import money, pct, ratio
+from forecasts.views.charts import forecast_figure
+from goldsite.errors import GoldsiteError
+from training.charts import edge_figure
+from training.evidence import (
+    champion_note,
+    has_cv_evidence,
+    promotion_evidence,
+    run_leaderboard,
+    sigma_model_label,
+    version_verdict,
+)
+from training.forms import PromoteForm
+from training.models import ModelVersion
+from training.permissions import PROMOTE_MODEL_VERSION
+from training.selectors import (
+    champion_change_list,
+    model_version_champion,
+    model_version_edge_series,
+    model_version_list,
+    model_version_naive_baseline,
+    training_run_latest_leaderboard,
+    training_run_leaderboards,
+)
+from training.services.promotion import model_version_promote
+from training.views import permission_needed
+
+VERSIONS_PER_PAGE = 25
+LEADERBOARD_RUN_CHOICES = 30
+CHAMPION_HISTORY_ROWS = 20
+
+
+def _metrics_view(metrics: dict) -> dict:
+    """A version's stored metrics with the fractions also in percent units (for the `pct` filter)."""
+    view = dict(metrics or {})
+    for key in ("coverage_80", "coverage_95", "directional_accuracy"):
+        value = view.get(key)
+        view[f"{key}_pct"] = None if value is None else value * 100.0
+    return view
+
+
+def _readable(value):
+    """A hyperparameter for people: floats to 4 significant digits (0.0034332584 -> "0.003433")."""
+    return f"{value:.4g}" if isinstance(value, float) else value
+
+
+# --- Models -------------------------------------------------------------------------------------------
+
+
+class LeaderboardQuery(forms.Form):
+    run = forms.IntegerField(
+        required=False, min_value=1, error_messages={"invalid": "Choose a training run by its number."}
+    )
+
+
+@login_required
+@require_GET
+def model_list(request: HttpRequest) -> HttpResponse:
+    """The leaderboard of the latest succeeded run (or `?run=<id>`), then every version and the champion history."""
+    query = LeaderboardQuery(request.GET)
+    run = None
+    if query.is_valid():
+        run_id = query.cleaned_data["run"]
+        if run_id is None:
+            run = training_run_latest_leaderboard()
+        else:
+            run = get_object_or_404(training_run_leaderboards(), pk=run_id)
+    page_obj = Paginator(model_version_list(), VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "version": v,
+            "cv": _metrics_view(v.cv_metrics),
+            "test": _metrics_view(v.test_metrics),
+            "verdict": version_verdict(v),
+        }
+        for v in page_obj
+    ]
+    context = {
+        "query": query,
+        "leaderboard": run_leaderboard(run=run) if run is not None else None,
+        "leaderboard_runs": training_run_leaderboards()[:LEADERBOARD_RUN_CHOICES],
+        "page_obj": page_obj,
+        "rows": rows,
+        "champion": model_version_champion(),
+        "changes": champion_change_list()[:CHAMPION_HISTORY_ROWS],
+    }
+    return render(request, "training/models.html", context, status=200 if query.is_valid() else 400)
+
+
+# (label, metric key, formatter): the detail page's cross-validation vs walk-forward test table.
+METRIC_ROWS = (
+    ("Mean absolute error", "mae", money),
+    ("Root mean squared error", "rmse", money),
+    ("Mean absolute % error", "mape", pct),
+    ("Relative MAE (vs naive)", "rmae", ratio),
+    ("Direction right", "directional_accuracy_pct", lambda v: pct(v, 1)),
+    ("Inside the 80% range", "coverage_80_pct", lambda v: pct(v, 1)),
+    ("Inside the 95% range", "coverage_95_pct", lambda v: pct(v, 1)),
+    ("80% range width", "width_80", money),
+    ("Days", "n", lambda v: "—" if v is None else f"{v:,}"),
+)
+
+
+def metrics_table(*, version: ModelVersion, baseline: ModelVersion | None) -> list[dict]:
+    """Rows of formatted numbers: the version's CV and walk-forward test metrics, and the naive ones beside them."""
+    columns = {"cv": _metrics_view(version.cv_metrics), "test": _metrics_view(version.test_metrics)}
+    if baseline is not None:
+        columns["naive_cv"] = _metrics_view(baseline.cv_metrics)
+        columns["naive_test"] = _metrics_view(baseline.test_metrics)
+    return [
+        {"label": label, **{name: fmt(values.get(key)) for name, values in columns.items()}}
+        for label, key, fmt in METRIC_ROWS
+    ]
+
+
+def _edge_phases(series) -> list[dict]:
+    """Per phase: days, Σ(|e_naive| − |e_model|) and whether the version ended ahead (the sentence under the chart)."""
+    phases = []
+    for phase, label in ((Forecast.Kind.CV, "cross-validation"), (Forecast.Kind.BACKTEST, "walk-forward test")):
+        days, total = series.days(phase), series.total(phase)
+        if days:
+            phases.append({"label": label, "days": days, "total": total, "ahead": total >= 0, "amount": abs(total)})
+    return phases
+
+
+@login_required
+@require_GET
+def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=version_id)
+    baseline = model_version_naive_baseline(champion=version)
+    if baseline is not None and baseline.pk == version.pk:
+        baseline = None
+    backtest = list(forecast_list(model_version=version, kind=Forecast.Kind.BACKTEST))
+    naive = []
+    if baseline is not None and backtest:
+        naive = list(
+            forecast_list(
+                model_version=baseline,
+                kind=Forecast.Kind.BACKTEST,
+                start=backtest[-1].target_date,
+                end=backtest[0].target_date,
+            )
+        )
+    scored = [(row.target_date, row.actual_close) for row in backtest if row.is_scored]
+    edge = model_version_edge_series(version=version)
+    context = {
+        "nav_section": "models",
+        "version": version,
+        "verdict": version_verdict(version),
+        "has_cv_evidence": has_cv_evidence(version),
+        "champion_note": champion_note(version),
+        "baseline": baseline,
+        "metrics_rows": metrics_table(version=version, baseline=baseline),
+        "hyperparameters": [(name, _readable(value)) for name, value in sorted(version.hyperparameters.items())],
+        "features": [
+            (name, ", ".join(map(str, value)) if isinstance(value, list | tuple) else value)
+            for name, value in sorted(version.feature_config.items())
+        ],
+        "sigma_model": sigma_model_label(version),
+        "library_versions": sorted((version.provenance.get("library_versions") or {}).items()),
+        "code_commit": version.provenance.get("code_commit"),
+        "edge": edge,
+        "edge_phases": _edge_phases(edge) if edge is not None else [],
+        "edge_figure": edge_figure(edge) if edge is not None and edge.points else None,
+        "edge_label": (
+            f"Cumulative difference in absolute error of {version} against naive ({edge.naive}), "
+            f"{edge.points[0].day.isoformat()} to {edge.points[-1].day.isoformat()}"
+            if edge is not None and edge.points
+            else ""
+        ),
+        "backtest_count": len(backtest),
+        "backtest_figure": forecast_figure(closes=scored, forecasts=backtest, naive=naive),
+        "backtest_label": (
+            f"Backtest of {version}: predicted vs actual gold close"
+            + (f", {backtest[-1].target_date.isoformat()} to {backtest[0].target_date.isoformat()}" if backtest else "")
+        ),
+    }
+    return render(request, "training/model_detail.html", context)
+
+
+PAGE_PROMOTION_REASON = "Promoted from the models page"
+
+
+@permission_needed(PROMOTE_MODEL_VERSION)
+@require_http_methods(["GET", "POST"])
+def model_promote(request: HttpRequest, version_id: int) -> HttpResponse:
+    """GET shows the evidence and asks for confirmation (and a reason when the evidence does not back the
+    version); POST makes the version the champion (the admin's service)."""
+    version = get_object_or_404(ModelVersion.objects.select_related("training_run"), pk=version_id)
+    form = PromoteForm(
+        request.POST if request.method == "POST" else None, version=version, default_reason=PAGE_PROMOTION_REASON
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            model_version_promote(model_version=version, user=request.user, reason=form.cleaned_data["reason"])
+        except GoldsiteError as exc:
+            messages.error(request, f"Promotion failed: {exc}")
+        else:
+            messages.success(request, f"{version} is now the champion.")
+        return redirect("model-detail", version_id=version.pk)
+    current = model_version_champion()
+    context = {
+        "nav_section": "models",
+        "version": version,
+        "current": current,
+        "evidence_rows": promotion_evidence(version=version, current=current),
+        "form": form,
+    }
+    return render(request, "training/model_promote.html", context, status=400 if form.errors else 200)
