@@ -87,10 +87,14 @@ def forecast_list(
     start: dt.date | None = None,
     end: dt.date | None = None,
     kind: str | None = None,
+    kinds: tuple[str, ...] | None = None,
     model_version: ModelVersion | int | None = None,
 ) -> QuerySet[Forecast]:
-    """Forecasts with their model version, newest target day first; `start` and `end` are inclusive."""
+    """Forecasts with their model version, newest target day first; `start` and `end` are inclusive; `kind` one
+    kind, `kinds` several."""
     forecasts = Forecast.objects.select_related("model_version")
+    if kinds is not None:
+        forecasts = forecasts.filter(kind__in=kinds)
     if start is not None:
         forecasts = forecasts.filter(target_date__gte=start)
     if end is not None:

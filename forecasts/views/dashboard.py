@@ -69,6 +69,10 @@ class DashboardQuery:
         )
 
 
+# What the dashboard charts and lists: forecasts as live operation made (or would have made) them. The CV
+# folds' out-of-fold forecasts are model-selection evidence, shown on each version's page instead.
+DASHBOARD_KINDS = (Forecast.Kind.LIVE, Forecast.Kind.LATE, Forecast.Kind.BACKTEST)
+
 def _pct(fraction: float | None) -> float | None:
     """A fraction (0.84) as percent units (84.0) for the `pct` filter."""
     return None if fraction is None else fraction * 100.0
@@ -100,10 +104,10 @@ def chart_context(*, query: DashboardQuery, champion: ModelVersion | None) -> di
     closes = list(price_bars_list(symbol=settings.GOLD_SYMBOL, start=start).values_list("date", "close"))
     forecasts, naive = [], []
     if champion is not None:
-        forecasts = list(forecast_list(start=start, model_version=champion))
+        forecasts = list(forecast_list(start=start, kinds=DASHBOARD_KINDS, model_version=champion))
         baseline = model_version_naive_baseline(champion=champion)
         if baseline is not None and baseline.pk != champion.pk:
-            naive = list(forecast_list(start=start, model_version=baseline))
+            naive = list(forecast_list(start=start, kinds=DASHBOARD_KINDS, model_version=baseline))
     figure = forecast_figure(closes=closes, forecasts=forecasts, naive=naive, show_naive=query.show_naive)
     return {
         "query": query,
@@ -143,7 +147,10 @@ def accuracy_context(*, query: DashboardQuery) -> dict:
 
 
 def forecasts_context(*, query: DashboardQuery, champion: ModelVersion | None) -> dict:
-    rows = forecast_list(model_version=champion) if champion is not None else forecast_list().none()
+    if champion is not None:
+        rows = forecast_list(kinds=DASHBOARD_KINDS, model_version=champion)
+    else:
+        rows = forecast_list().none()
     page_obj = Paginator(rows, FORECASTS_PER_PAGE).get_page(query.page)
     return {"query": query, "page_obj": page_obj, "champion": champion}
 

@@ -437,6 +437,19 @@ def test_the_table_marks_a_late_forecast_apart(signed_in, trained):
 
 
 @pytest.mark.django_db
+def test_cross_validation_forecasts_stay_off_the_dashboard(signed_in, trained):
+    """CV folds' out-of-fold forecasts are selection evidence (the version page), not what live operation made."""
+    champion, _ = trained
+    scored_forecast(
+        champion, kind=Forecast.Kind.CV, day=dt.date(2025, 9, 19), last_close=3690.0, predicted=3999.0, actual=3691.0
+    )
+
+    content = signed_in.get(reverse("dashboard")).content.decode()
+
+    assert "3,999.00" not in content and "3999" not in content and "badge--cv" not in content
+
+
+@pytest.mark.django_db
 def test_table_pages_are_fragments_and_their_links_keep_href(signed_in):
     champion = ModelVersionFactory(is_champion=True)
     for i in range(12):
