@@ -20,7 +20,9 @@ Rows:
 Columns: walk-forward test MAE ($), rMAE (MAE / naive's), one-sided Diebold–Mariano p against naive
 (`training.ml.evidence.diebold_mariano`), 80% coverage, Winkler 80% (interval score, $: width plus 2/0.2 times
 the miss), fit seconds (the walk-forward refits) and total seconds (everything the row needed: tuning CV, the
-walk-forward with its forecasts; the project's rows also their served refit, not the MLflow logging). Bands:
+walk-forward with its forecasts; the project's rows also their served refit, not the MLflow logging; from the
+database, the stored CV plus walk-forward fit seconds). `*` marks the champion by the project's rule (pooled CV MAE,
+DM p < --max-p, else naive), and the script names any peer ahead of it on test MAE. Bands:
 AutoETS and AutoARIMA use their own 80% prediction intervals (`level=[80]`, "own"); every other row conformal bands
 from its pooled CV residuals normalised by σ_t, exactly as the project calibrates them ("conformal").
 
@@ -43,6 +45,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -79,6 +82,19 @@ class Row:
     fit_seconds: float
     total_seconds: float
     notes: list[str] = field(default_factory=list)
+    champion: bool = False  # the project's champion rule chose it
+
+
+@dataclass
+class Project:
+    """The project's side of the table: the closes and protocol its candidates were evaluated on, and them."""
+
+    closes: object  # the joined closes frame
+    protocol: Protocol
+    feature_config: object
+    rows: list[Row]
+    decision: str  # the champion rule's reason
+    source: str
 
 
 def winkler_scores(actual, lower, upper, *, alpha: float = WINKLER_ALPHA) -> np.ndarray:
@@ -208,9 +224,11 @@ def _bands(backtest: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return np.array([b["lower_80"] for b in backtest]), np.array([b["upper_80"] for b in backtest])
 
 
-def project_rows_from_run(closes, protocol: Protocol, *, trials: int, networks: list[str]) -> list[Row]:
+def project_from_run(closes, protocol: Protocol, *, trials: int, networks: list[str], max_p: float) -> Project:
     """Evaluate the project's candidates exactly as a training run does, into a throw-away MLflow store."""
+    from training.ml.features import FeatureConfig
     from training.ml.pipeline import ensemble_candidate, evaluate_candidate
+    from training.ml.selection import select_champion
 
     store = tempfile.mkdtemp(prefix="goldsite-bench-peers-")
     tracking = {"tracking_uri": f"sqlite:///{store}/mlflow.db", "experiment": "bench-peers", "artifact_root": store}
@@ -222,6 +240,7 @@ def project_rows_from_run(closes, protocol: Protocol, *, trials: int, networks: 
     if len(networks) >= 2:
         members = [r for r in results if r.kind in networks]
         results.append(ensemble_candidate(closes, members=members, **tracking))
+    decision = select_champion(results, max_p=max_p)
     rows = []
     for result in results:
         walk = OutOfSample.from_dict(result.walk_forward)
@@ -244,21 +263,26 @@ def project_rows_from_run(closes, protocol: Protocol, *, trials: int, networks: 
                 fit_seconds=fit,
                 total_seconds=total,
                 notes=notes,
+                champion=result is decision.champion,
             )
         )
-    return rows
+    source = f"a run made here ({trials} trials per network: {', '.join(networks) or 'none'})"
+    return Project(closes, protocol, FeatureConfig(), rows, decision.reason, source)
 
 
-def project_rows_from_db():
-    """(closes, protocol, feature config, rows) of the latest succeeded training run in the configured database."""
+def project_from_db() -> Project:
+    """The candidates of the latest succeeded training run in the configured database, on its stored closes."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "goldsite.settings.base")
     import django
     from django.apps import apps
 
     if not apps.ready:
         django.setup()
+    from django.conf import settings
+
     from forecasts.selectors.prices import price_closes_frame
     from training.ml.features import FeatureConfig
+    from training.ml.selection import select_champion
     from training.models import TrainingRun
     from training.selectors import model_version_run_candidates, training_run_list
 
@@ -278,6 +302,12 @@ def project_rows_from_db():
     row_of_target = {
         d.date(): i for d, i in zip(samples.target_dates(windows.test_rows), windows.test_rows, strict=True)
     }
+    if not any(v.architecture == "naive" for v in versions):
+        raise LookupError(f"training run #{run.pk} has no naive candidate to compare with")
+    max_p = run.params.get("max_p", settings.CHAMPION_MAX_P)
+    decision = select_champion(
+        [SimpleNamespace(kind=v.architecture, cv_metrics=v.cv_metrics, version=v) for v in versions], max_p=max_p
+    )
     rows = []
     for version in versions:
         stored = list(version.forecasts.backtest().order_by("target_date"))
@@ -301,9 +331,12 @@ def project_rows_from_db():
                 total_seconds=float(test.get("fit_seconds") or 0.0)
                 + float(version.cv_metrics.get("fit_seconds") or 0.0),
                 notes=[f"{version} of training run #{run.pk}"],
+                champion=version == decision.champion.version,
             )
         )
-    return closes, protocol, feature_config, rows, run
+    finished = f", finished {run.finished_at:%Y-%m-%d %H:%M}" if run.finished_at else ""
+    source = f"training run #{run.pk} in the database ({run.get_kind_display()}{finished})"
+    return Project(closes, protocol, feature_config, rows, decision.reason, source)
 
 
 # -- the table -------------------------------------------------------------------------------------------------
@@ -313,14 +346,15 @@ def _fmt(value, spec: str, width: int) -> str:
 
 def table_lines(samples: Samples, rows: list[Row]) -> list[str]:
     header = (
-        f"{'model':<10} {'source':<8} {'bands':<10} {'MAE $':>7} {'rMAE':>7} {'DM p':>6} {'cov80':>6} "
+        f"{'model':<11} {'source':<8} {'bands':<10} {'MAE $':>7} {'rMAE':>7} {'DM p':>6} {'cov80':>6} "
         f"{'Winkler80 $':>11} {'fit s':>7} {'total s':>7}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         s = scores(samples, row)
+        name = f"{row.name} *" if row.champion else row.name
         lines.append(
-            f"{row.name:<10} {row.source:<8} {row.interval:<10} {s['mae']:7.2f} {_fmt(s['rmae'], '.4f', 7)} "
+            f"{name:<11} {row.source:<8} {row.interval:<10} {s['mae']:7.2f} {_fmt(s['rmae'], '.4f', 7)} "
             f"{_fmt(s['p_value'], '.3f', 6)} {s['coverage_80']:6.1%} {s['winkler_80']:11.2f} "
             f"{row.fit_seconds:7.2f} {row.total_seconds:7.1f}"
         )
@@ -334,13 +368,29 @@ def check_same_days(windows: Windows, rows: list[Row]) -> None:
             raise ValueError(f"{row.name} does not forecast the protocol's test window")
 
 
+def verdict_lines(samples: Samples, rows: list[Row], decision: str) -> list[str]:
+    """The champion by the project's rule, and the peers ahead of it on walk-forward test MAE (the aim: none)."""
+    champion = next((row for row in rows if row.champion), None)
+    if champion is None:
+        return []
+    mae = scores(samples, champion)["mae"]
+    ahead = [(row.name, scores(samples, row)["mae"]) for row in rows if row.source == "peer"]
+    ahead = [f"{name} ({value:.2f})" for name, value in ahead if value < mae]
+    return [
+        f"champion by the project's rule (*): {champion.name} — {decision}",
+        f"peers ahead of the champion ({mae:.2f}) on walk-forward test MAE: {', '.join(ahead) or 'none'}",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     from bench.train import PROFILES
+    from training.ml.selection import DEFAULT_MAX_P
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
     parser.add_argument("--trials", type=int, help="hyperopt trials per network (default: the profile's)")
     parser.add_argument("--architectures", default="mlp,cnn,lstm", help='networks to train ("" for none)')
+    parser.add_argument("--max-p", type=float, default=DEFAULT_MAX_P, help="the champion rule's DM p threshold")
     parser.add_argument("--from-db", action="store_true", help="the project's rows from the latest run in the database")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -351,13 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.from_db:
         try:
-            closes, protocol, feature_config, project, run = project_rows_from_db()
+            project = project_from_db()
         except LookupError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        finished = f", finished {run.finished_at:%Y-%m-%d %H:%M}" if run.finished_at else ""
-        print(f"project candidates: training run #{run.pk} ({run.get_kind_display()}{finished})")
-        samples = Samples.from_closes(closes, feature_config)
     else:
         from bench.history import read_shared_closes
 
@@ -367,28 +414,31 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         profile = PROFILES[args.profile]
         protocol = Protocol(folds=profile["folds"], retrain_every=profile["retrain_every"])
-        samples = Samples.from_closes(closes)
+        trials = profile["trials"] if args.trials is None else args.trials
+        networks = [a for a in args.architectures.split(",") if a]
+        print(f"project candidates: a run made here ({trials} trials per network: {', '.join(networks) or 'none'})")
+        project = project_from_run(closes, protocol, trials=trials, networks=networks, max_p=args.max_p)
+    closes, protocol = project.closes, project.protocol
+    samples = Samples.from_closes(closes, project.feature_config)
     windows = Windows.for_samples(samples, protocol)
     test = samples.target_dates(windows.test_rows)
+    print(f"project candidates: {project.source}")
     print(f"{len(closes)} common trading days, {closes.index[0].date()} … {closes.index[-1].date()}")
     print(
         f"protocol: {protocol.selection_days} selection days in {protocol.folds} folds, walk-forward over the "
         f"{protocol.test_days} test days {test[0].date()} … {test[-1].date()} refitted every "
         f"{protocol.retrain_every} ({len(windows.walk_forward)} refits)"
     )
-    if not args.from_db:
-        trials = PROFILES[args.profile]["trials"] if args.trials is None else args.trials
-        networks = [a for a in args.architectures.split(",") if a]
-        print(f"project candidates: a run made here ({trials} trials per network: {', '.join(networks) or 'none'})")
-        project = project_rows_from_run(closes, protocol, trials=trials, networks=networks)
     print("peers: ridge, AutoETS, AutoARIMA", flush=True)
-    rows = project + peer_rows(samples, windows)
+    rows = project.rows + peer_rows(samples, windows)
     check_same_days(windows, rows)
 
     print()
     for line in table_lines(samples, rows):
         print(line)
     print()
+    for line in verdict_lines(samples, rows, project.decision):
+        print(line)
     print("bands: own = the model's own 80% prediction interval; conformal = pooled CV residuals / σ_t (the project's)")
     for row in rows:
         for note in row.notes:

@@ -18,7 +18,7 @@ from tests.training.ml.series import random_walk_closes
 from training.ml.dataset import Protocol, Samples, Windows
 from training.ml.evaluation import backtest_rows, calibrate, rolling_origin, walk_forward_metrics
 from training.ml.forecaster import Forecaster
-from training.ml.kinds.baselines import Drift
+from training.ml.kinds.baselines import Drift, Naive
 
 PROTOCOL = Protocol(test_days=30, selection_days=60, folds=4, retrain_every=10, lookback=5)
 needs_statsforecast = pytest.mark.skipif(
@@ -195,6 +195,23 @@ def test_naive_has_no_p_against_itself(samples, windows):
     assert peers.scores(samples, row)["rmae"] == 1.0
 
 
+def test_the_verdict_names_the_champion_and_every_peer_ahead_of_it_on_test_mae(samples, windows):
+    rows = windows.test_rows
+    last, actual = samples.last_close[rows], samples.returns[rows]
+
+    def row(name, source, predicted, champion=False):
+        return peers.Row(name, source, peers.CONFORMAL, rows, predicted, last * 0.9, last * 1.1, 0, 0, [], champion)
+
+    table = [
+        row("naive", "project", np.zeros(len(rows)), champion=True),
+        row("oracle", "peer", actual),  # knows the answer: ahead
+        row("contrarian", "peer", -actual),  # the wrong way every day: behind
+    ]
+    champion, ahead = peers.verdict_lines(samples, table, "No candidate had a lower pooled CV MAE than naive.")
+    assert champion == "champion by the project's rule (*): naive — No candidate had a lower pooled CV MAE than naive."
+    assert ahead.endswith("on walk-forward test MAE: oracle (0.00)")
+
+
 def test_every_row_must_forecast_the_protocols_test_window(samples, windows):
     rows = windows.test_rows[1:]
     row = peers.Row("ridge", "peer", peers.CONFORMAL, rows, np.zeros(len(rows)), rows * 0.0, rows * 0.0, 0, 0)
@@ -221,7 +238,9 @@ def test_the_script_skips_without_the_shared_data(monkeypatch, capsys, tmp_path)
 
 
 # -- --from-db: the latest run's stored backtest forecasts -----------------------------------------------------
-def _store_run_with_a_drift_backtest(closes, samples, windows):
+def _store_run_with_backtests(closes, samples, windows):
+    """A succeeded run with its naive and drift candidates and their stored backtests, as a training run leaves them;
+    drift is its champion (lower CV MAE, p < CHAMPION_MAX_P)."""
     from django.conf import settings
 
     from forecasts.models import PriceBar
@@ -233,68 +252,73 @@ def _store_run_with_a_drift_backtest(closes, samples, windows):
         for column, symbol in (("gold", settings.GOLD_SYMBOL), ("spx", settings.SPX_SYMBOL))
         for day, value in closes[column].items()
     )
-    cv = rolling_origin(lambda: Drift({"window": 60}), samples, windows.folds, seed=0)
-    forecaster = Forecaster(
-        model=Drift({"window": 60}), feature_config=samples.feature_config, quantiles={"80": 0, "95": 0}
-    )
-    forecaster.quantiles = calibrate(samples, cv, forecaster)
-    walk = rolling_origin(lambda: Drift({"window": 60}), samples, windows.walk_forward, seed=0)
     run = TrainingRunFactory(params={"protocol": PROTOCOL.to_dict(), "data_end": samples.data_end.isoformat()})
-    version = ModelVersionFactory(
-        architecture="drift",
-        training_run=run,
-        protocol=PROTOCOL.to_dict(),
-        feature_config=samples.feature_config.to_dict(),
-        data_end=samples.data_end,
-        test_metrics={"fit_seconds": 0.25},
-        cv_metrics={"fit_seconds": 0.5},
-    )
-    forecast_backtest_store(model_version=version, rows=backtest_rows(samples, walk, forecaster))
-    return version, walk
+    versions, walks = {}, {}
+    for kind, make, cv_mae in (("naive", Naive, 11.0), ("drift", lambda: Drift({"window": 60}), 10.0)):
+        cv = rolling_origin(make, samples, windows.folds, seed=0)
+        forecaster = Forecaster(model=make(), feature_config=samples.feature_config, quantiles={"80": 0, "95": 0})
+        forecaster.quantiles = calibrate(samples, cv, forecaster)
+        walks[kind] = rolling_origin(make, samples, windows.walk_forward, seed=0)
+        versions[kind] = ModelVersionFactory(
+            architecture=kind,
+            training_run=run,
+            protocol=PROTOCOL.to_dict(),
+            feature_config=samples.feature_config.to_dict(),
+            data_end=samples.data_end,
+            test_metrics={"fit_seconds": 0.25},
+            cv_metrics={"mae": cv_mae, "p_value": 0.01, "fit_seconds": 0.5},
+        )
+        forecast_backtest_store(model_version=versions[kind], rows=backtest_rows(samples, walks[kind], forecaster))
+    return versions, walks
 
 
 @pytest.mark.django_db
 def test_from_db_the_project_rows_are_the_latest_runs_stored_backtest_forecasts(closes, samples, windows):
-    version, walk = _store_run_with_a_drift_backtest(closes, samples, windows)
+    versions, walks = _store_run_with_backtests(closes, samples, windows)
 
-    stored_closes, protocol, feature_config, rows, run = peers.project_rows_from_db()
+    project = peers.project_from_db()
 
-    assert run == version.training_run and protocol == PROTOCOL
-    assert list(stored_closes.index) == list(closes.index)
-    np.testing.assert_allclose(stored_closes.to_numpy(), closes.to_numpy())
-    (row,) = rows
-    assert (row.name, row.fit_seconds, row.total_seconds) == ("drift", 0.25, 0.75)
-    np.testing.assert_array_equal(row.rows, windows.test_rows)
-    np.testing.assert_allclose(row.predicted, walk.predicted)
+    assert project.protocol == PROTOCOL and f"training run #{versions['drift'].training_run.pk}" in project.source
+    assert list(project.closes.index) == list(closes.index)
+    np.testing.assert_allclose(project.closes.to_numpy(), closes.to_numpy())
+    naive, drift = project.rows
+    assert (naive.name, drift.name, drift.fit_seconds, drift.total_seconds) == ("naive", "drift", 0.25, 0.75)
+    assert (naive.champion, drift.champion) == (False, True)
+    assert "drift beats naive with evidence" in project.decision
+    np.testing.assert_array_equal(drift.rows, windows.test_rows)
+    np.testing.assert_allclose(drift.predicted, walks["drift"].predicted)
+    stored = versions["drift"].forecasts.backtest().order_by("target_date")
+    np.testing.assert_allclose(drift.lower_80, [f.lower_80 for f in stored])
 
 
 @needs_statsforecast
 @pytest.mark.django_db
 def test_the_script_from_db_prints_the_stored_candidates_beside_the_peers(closes, samples, windows, capsys):
-    _store_run_with_a_drift_backtest(closes, samples, windows)
+    _store_run_with_backtests(closes, samples, windows)
 
     assert peers.main(["--from-db"]) == 0
     out = capsys.readouterr().out
     table = out[out.index("model ") :]
-    for name in ("drift", "ridge", "AutoETS", "AutoARIMA"):
+    for name in ("naive", "drift *", "ridge", "AutoETS", "AutoARIMA"):
         assert f"\n{name} " in table
+    assert "champion by the project's rule (*): drift" in out
     assert "walk-forward over the 30 test days" in out and "refitted every 10 (3 refits)" in out
 
 
 @pytest.mark.django_db
 def test_from_db_a_version_whose_backtest_is_not_the_test_window_is_an_error(closes, samples, windows):
-    version, _ = _store_run_with_a_drift_backtest(closes, samples, windows)
+    versions, _ = _store_run_with_backtests(closes, samples, windows)
     last_day = samples.target_date(int(windows.test_rows[-1]))
-    version.forecasts.filter(kind="backtest", target_date=last_day).delete()
+    versions["drift"].forecasts.filter(kind="backtest", target_date=last_day).delete()
 
     with pytest.raises(LookupError, match=f"first missing: {last_day.isoformat()}"):
-        peers.project_rows_from_db()
+        peers.project_from_db()
 
 
 @pytest.mark.django_db
 def test_from_db_without_a_run_is_an_error():
     with pytest.raises(LookupError, match="no succeeded training run"):
-        peers.project_rows_from_db()
+        peers.project_from_db()
 
 
 @pytest.mark.django_db
