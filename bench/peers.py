@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         protocol = Protocol(folds=profile["folds"], retrain_every=profile["retrain_every"])
         trials = profile["trials"] if args.trials is None else args.trials
         networks = [a for a in args.architectures.split(",") if a]
-        print(f"project candidates: a run made here ({trials} trials per network: {', '.join(networks) or 'none'})")
+        print("evaluating the project's candidates as a training run does:", flush=True)
         project = project_from_run(closes, protocol, trials=trials, networks=networks, max_p=args.max_p)
     closes, protocol = project.closes, project.protocol
     samples = Samples.from_closes(closes, project.feature_config)
