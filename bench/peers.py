@@ -160,34 +160,28 @@ def statsforecast_row(peer: type[StatsForecastPeer], samples: Samples, windows: 
 
 
 def ridge_tune(samples: Samples, windows: Windows):
-    """Every alpha of the grid scored by rolling-origin CV over the selection folds; the project's rule picks."""
-    from training.ml.tuning import Trial, best_trial, tune
+    """Every alpha of the grid scored by rolling-origin CV over the selection folds; the lowest pooled CV MAE
+    wins (ties: the first), as the project chooses a grid method's configuration."""
+    from types import SimpleNamespace
 
-    def evaluate(config, number: int) -> Trial:
-        cv = rolling_origin(lambda: RidgePeer(config), samples, windows.folds, seed=SEED)
-        return Trial(number=number, hyperparameters=RidgePeer(config).hyperparameters, cv=cv, mae=cv.mae(samples))
-
-    trials = tune(RidgePeer, evaluate, trials=0, seed=SEED)
-    return best_trial(trials, RidgePeer.kind), trials
+    trials = []
+    for config in RidgePeer.grid():
+        cv = rolling_origin(lambda config=config: RidgePeer(config), samples, windows.folds, seed=SEED)
+        trials.append(SimpleNamespace(hyperparameters=RidgePeer(config).hyperparameters, cv=cv, mae=cv.mae(samples)))
+    return min(trials, key=lambda t: t.mae), trials
 
 
 def conformal_walk(make, samples: Samples, windows: Windows, cv: OutOfSample):
-    """Walk-forward forecasts and the conformal 80% bands the project would give them (from `cv`'s residuals)."""
-    from training.ml.conformal import NORMALIZED
-    from training.ml.evaluation import backtest_rows, calibrate
-    from training.ml.forecaster import Forecaster
+    """Walk-forward forecasts and the 80% bands the project would give them: σ model and adaptive γ chosen on
+    `cv`'s residuals, replayed over the test days (training.ml.calibration.fit_bands)."""
+    from training.ml.calibration import fit_bands
+    from training.ml.evaluation import backtest_rows
 
-    forecaster = Forecaster(
-        model=make(),
-        feature_config=samples.feature_config,
-        quantiles={"80": 0.0, "95": 0.0},
-        conformal_method=NORMALIZED,
-    )
-    forecaster.quantiles = calibrate(samples, cv, forecaster)
     walk = rolling_origin(make, samples, windows.walk_forward, seed=SEED)
-    bands = backtest_rows(samples, walk, forecaster)
-    lower = np.array([b["lower_80"] for b in bands])
-    upper = np.array([b["upper_80"] for b in bands])
+    bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward)
+    rows = backtest_rows(samples, walk, bands.walk_forward)
+    lower = np.array([b["lower_80"] for b in rows])
+    upper = np.array([b["upper_80"] for b in rows])
     return walk, lower, upper
 
 

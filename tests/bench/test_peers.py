@@ -15,9 +15,9 @@ from bench.peer_models import (
     statsforecast_available,
 )
 from tests.training.ml.series import random_walk_closes
+from training.ml.calibration import fit_bands
 from training.ml.dataset import Protocol, Samples, Windows
-from training.ml.evaluation import backtest_rows, calibrate, rolling_origin, walk_forward_metrics
-from training.ml.forecaster import Forecaster
+from training.ml.evaluation import backtest_rows, rolling_origin, window_scores
 from training.ml.kinds.baselines import Drift, Naive
 
 PROTOCOL = Protocol(test_days=30, selection_days=60, folds=4, retrain_every=10, lookback=5)
@@ -171,12 +171,9 @@ def test_a_conformal_row_scores_what_the_project_reports_for_the_same_forecasts(
     """The table's MAE, rMAE, DM p and coverage are the project's own walk-forward metrics."""
     cv = rolling_origin(lambda: Drift({"window": 60}), samples, windows.folds, seed=0)
     walk, lower, upper = peers.conformal_walk(lambda: Drift({"window": 60}), samples, windows, cv)
-    forecaster = Forecaster(
-        model=Drift({"window": 60}), feature_config=samples.feature_config, quantiles={"80": 0, "95": 0}
-    )
-    forecaster.quantiles = calibrate(samples, cv, forecaster)
-    project = walk_forward_metrics(samples, walk, forecaster)
-    stored = backtest_rows(samples, walk, forecaster)
+    bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward)
+    project = window_scores(samples, walk, bands.walk_forward)
+    stored = backtest_rows(samples, walk, bands.walk_forward)
 
     row = peers.Row("drift", "project", peers.CONFORMAL, walk.rows, walk.predicted, lower, upper, 0.0, 0.0)
     scored = peers.scores(samples, row)
@@ -256,9 +253,8 @@ def _store_run_with_backtests(closes, samples, windows):
     versions, walks = {}, {}
     for kind, make, cv_mae in (("naive", Naive, 11.0), ("drift", lambda: Drift({"window": 60}), 10.0)):
         cv = rolling_origin(make, samples, windows.folds, seed=0)
-        forecaster = Forecaster(model=make(), feature_config=samples.feature_config, quantiles={"80": 0, "95": 0})
-        forecaster.quantiles = calibrate(samples, cv, forecaster)
         walks[kind] = rolling_origin(make, samples, windows.walk_forward, seed=0)
+        bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walks[kind], walk_folds=windows.walk_forward)
         versions[kind] = ModelVersionFactory(
             architecture=kind,
             training_run=run,
@@ -268,7 +264,9 @@ def _store_run_with_backtests(closes, samples, windows):
             test_metrics={"fit_seconds": 0.25},
             cv_metrics={"mae": cv_mae, "p_value": 0.01, "fit_seconds": 0.5},
         )
-        forecast_backtest_store(model_version=versions[kind], rows=backtest_rows(samples, walks[kind], forecaster))
+        forecast_backtest_store(
+            model_version=versions[kind], rows=backtest_rows(samples, walks[kind], bands.walk_forward)
+        )
     return versions, walks
 
 
