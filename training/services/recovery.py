@@ -46,8 +46,9 @@ def training_run_process() -> dict:
     }
 
 
-def training_runs_recover(*, now: dt.datetime | None = None) -> list[int]:
-    """Fail every active run that can no longer finish (see the module docstring); returns their ids."""
+def training_runs_recover(*, now: dt.datetime | None = None, by: str = "the next start") -> list[int]:
+    """Fail every active run that can no longer finish (see the module docstring); returns their ids. `by` says
+    in the run's error who found it: the next start of a run, or the reaper."""
     from training.services.runs import training_run_fail  # runs calls this module first thing when starting a run
 
     now = now or timezone.now()
@@ -60,7 +61,7 @@ def training_runs_recover(*, now: dt.datetime | None = None) -> list[int]:
         if reason is None and run.heartbeat_at is not None and run.heartbeat_at < silent_since:
             reason = (
                 f"The worker stopped responding (no heartbeat for more than "
-                f"{settings.TRAINING_HEARTBEAT_TIMEOUT} s); marked failed."
+                f"{settings.TRAINING_HEARTBEAT_TIMEOUT} s); marked failed by {by}."
             )
         if reason is not None:
             training_run_fail(run_id=run.pk, error=reason)

@@ -306,7 +306,7 @@ def training_run_fail(*, run_id: int, error: BaseException | str, context: str =
 
 def training_runs_reap(*, now: dt.datetime | None = None) -> list[int]:
     """Fail runs that can no longer finish (process gone, no heartbeat, never picked up): beat's reaper."""
-    return training_runs_recover(now=now)
+    return training_runs_recover(now=now, by="the reaper")
 
 
 def _finish_parent_run(run: TrainingRun, status: str) -> None:
