@@ -67,7 +67,7 @@ def worker_database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(*, broker_url: str, log: Path) -> subprocess.Popen:
+def start_worker(*, broker_url: str, log: Path, purge: bool = True) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "goldsite.settings.base",
@@ -75,6 +75,8 @@ def start_worker(*, broker_url: str, log: Path) -> subprocess.Popen:
         "CELERY_BROKER_URL": broker_url,
         "CELERY_RESULT_BACKEND": broker_url,
         "MLFLOW_TRACKING_URI": django_settings.MLFLOW_TRACKING_URI,
+        "MLFLOW_ARTIFACT_ROOT": django_settings.MLFLOW_ARTIFACT_ROOT,
+        "GOLDSITE_TF_THREADS": "1",
         "PYTHONPATH": str(ROOT),
     }
     command = [
@@ -92,7 +94,7 @@ def start_worker(*, broker_url: str, log: Path) -> subprocess.Popen:
         "info",
         "-n",
         f"goldsite-test-{uuid.uuid4().hex[:8]}@%h",
-        "--purge",  # drop messages a previous, interrupted run may have left in the queues
+        *(["--purge"] if purge else []),  # drop messages a previous, interrupted run may have left in the queues
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
@@ -175,3 +177,51 @@ def test_the_daily_chain_runs_on_a_real_worker(transactional_db, broker_url, tmp
     output = log.read_text()
     for task in PIPELINE_TASKS:
         assert re.search(rf"Task {re.escape(task)}\[[^\]]+\] succeeded", output), output
+
+
+def test_a_training_run_spreads_its_fits_over_two_real_workers(transactional_db, broker_url, tmp_path, monkeypatch):
+    """A small tune run on two worker processes over the broker: every fit is a task either may take, both do,
+    the run succeeds with a champion decided by the rule, and the run's fits say who ran each."""
+    from training import dispatch
+    from training.models import TrainingFit, TrainingRun
+    from training.services import runs
+
+    store_closes(trading_days(dt.date(2023, 1, 3), dt.date(2024, 6, 28)))  # ~375 common days
+    monkeypatch.setattr(dispatch, "training_run_execute_request", lambda *, run_id, inline: "")
+    run = runs.training_run_start(
+        kind="tune", trials=2, architectures=["mlp"], test_days=40, selection_days=80, folds=4, retrain_every=20
+    )
+    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+    workers = [
+        start_worker(broker_url=broker_url, log=logs[0]),
+        start_worker(broker_url=broker_url, log=logs[1], purge=False),
+    ]
+    try:
+        for worker, log in zip(workers, logs, strict=True):
+            wait_for(
+                lambda log=log: b"ready." in log.read_bytes(),
+                seconds=WORKER_START_SECONDS,
+                worker=worker,
+                log=log,
+                what="the worker to be ready",
+            )
+        with Connection(broker_url) as broker:
+            celery_app.send_task("training.training_run_execute", args=[run.pk], connection=broker)
+        wait_for(
+            lambda: TrainingRun.objects.get(pk=run.pk).status not in TrainingRun.ACTIVE_STATUSES,
+            seconds=600,
+            worker=workers[0],
+            log=logs[0],
+            what="the training run to finish",
+        )
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.SUCCEEDED, (run.error, logs[0].read_text()[-3000:])
+    fits = TrainingFit.objects.filter(run=run)
+    assert fits.count() == run.fits.filter(status=TrainingFit.Status.DONE).count() > 0
+    assert len(set(fits.values_list("worker", flat=True))) == 2  # both workers fitted
+    assert sorted(run.model_versions.values_list("architecture", flat=True)) == ["drift", "mlp", "naive"]
+    assert ModelVersion.objects.filter(is_champion=True, training_run=run).exists()

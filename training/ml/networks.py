@@ -22,6 +22,18 @@ logger = logging.getLogger(__name__)
 _determinism_enabled = False
 
 
+def _limit_threads() -> None:
+    """GOLDSITE_TF_THREADS=n: n intra-op and one inter-op thread (a worker process per core scales out; TF's
+    default of every core per process makes two workers on two cores fight). Unset or 0: TF's default."""
+    threads = int(os.environ.get("GOLDSITE_TF_THREADS", "0") or 0)
+    if threads > 0:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+_limit_threads()
+
+
 class _NoRetracingWarning(logging.Filter):
     """Every trial builds a new network and so new compiled functions; TF's retracing hint is noise here."""
 
