@@ -162,3 +162,21 @@ def model_version_edge_series(*, version: ModelVersion) -> EdgeSeries | None:
         refit_dates=backtest_days[:: int(every)] if every else [],
         test_start=version.test_start or (backtest_days[0] if backtest_days else None),
     )
+
+
+def training_fit_summary(*, run: TrainingRun) -> dict:
+    """A run's fits: done of total, and how many each worker ran (most first)."""
+    from django.db.models import Count
+
+    from training.models import TrainingFit
+
+    done = run.fits.filter(status=TrainingFit.Status.DONE)
+    by_worker = list(done.values("worker").annotate(fits=Count("id")).order_by("-fits", "worker"))
+    return {"done": done.count(), "total": _units_total(run), "by_worker": by_worker}
+
+
+def _units_total(run: TrainingRun) -> int:
+    """Every fit the run will make: each open candidate's planned units (known once the run executes)."""
+    from training.ml.plan import CandidatePlan
+
+    return sum(CandidatePlan.from_dict(c.state["plan"]).total_units() for c in run.candidates.all() if c.state)

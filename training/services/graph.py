@@ -276,15 +276,3 @@ def _finalize_when_all_registered(*, run_id: int) -> None:
         TrainingRun.objects.filter(pk=run_id).update(params={**run.params, "finalizing": True})
     results = [c.state["result"] for c in TrainingCandidate.objects.filter(run_id=run_id).order_by("id")]
     runs.training_run_finalize(run_id=run_id, results=results)
-
-
-def training_fit_summary(*, run: TrainingRun) -> dict[str, Any]:
-    """Fits done / total of a run and how many each worker ran (the run page's table)."""
-    fits = run.fits.all()
-    by_worker = list(
-        fits.filter(status=TrainingFit.Status.DONE)
-        .values("worker")
-        .annotate(fits=Count("id"))
-        .order_by("-fits", "worker")
-    )
-    return {"done": fits.filter(status=TrainingFit.Status.DONE).count(), "by_worker": by_worker}

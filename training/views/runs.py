@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from goldsite.errors import ConflictError, GoldsiteError
 from training.models import TrainingRun
 from training.permissions import START_TRAINING_RUN
-from training.selectors import training_run_list
+from training.selectors import training_fit_summary, training_run_list
 from training.services.runs import training_run_start
 from training.views import permission_needed
 
@@ -107,7 +107,9 @@ def training_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     """A run's page; an htmx poll gets its status fragment, with 286 (stop polling) once the run has ended."""
     run = get_object_or_404(TrainingRun.objects.select_related("started_by"), pk=run_id)
     if request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request):
-        content = render_to_string("training/partials/_run_status.html", {"run": run}, request=request)
+        content = render_to_string(
+            "training/partials/_run_status.html", {"run": run, "fits": training_fit_summary(run=run)}, request=request
+        )
         if run.is_active:
             response = HttpResponse(content)
         else:
@@ -117,6 +119,7 @@ def training_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         context = {
             "nav_section": "training",
             "run": run,
+            "fits": training_fit_summary(run=run),
             "versions": run.model_versions.order_by("architecture"),
         }
         response = render(request, "training/run_detail.html", context)

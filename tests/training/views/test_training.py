@@ -212,3 +212,26 @@ def test_the_run_page_varies_on_the_htmx_headers_it_reads(analyst, headers, stat
 def test_the_runs_page_varies_on_the_htmx_headers_it_reads(analyst):
     vary = {value.strip() for value in analyst.get(reverse("training"))["Vary"].split(",")}
     assert {"HX-Request", "HX-Target", "HX-History-Restore-Request"} <= vary
+
+
+@pytest.mark.django_db
+def test_the_run_page_shows_fits_done_of_total_and_which_worker_ran_each(client):
+    from tests.factories import MLEngineerFactory, TrainingRunFactory
+    from training.ml.plan import CandidatePlan
+    from training.models import TrainingCandidate, TrainingFit, TrainingRun
+
+    run = TrainingRunFactory(status=TrainingRun.Status.RUNNING)
+    protocol = {"test_days": 60, "selection_days": 100, "folds": 4, "retrain_every": 30, "lookback": 5}
+    plan = CandidatePlan(kind="mlp", protocol=protocol, trials=2, batch_size=2)
+    candidate = TrainingCandidate.objects.create(run=run, kind="mlp", state={"plan": plan.to_dict()})
+    for i, worker in enumerate(["worker-a@box1", "worker-a@box1", "worker-b@box2"]):
+        TrainingFit.objects.create(
+            run=run, candidate=candidate, round=1, stage="cv", trial=1 + i // 4, fold=i % 4, unit={},
+            status=TrainingFit.Status.DONE, worker=worker,
+        )
+    client.force_login(MLEngineerFactory())
+
+    content = client.get(reverse("training-run", args=[run.pk])).content.decode()
+
+    assert 'data-fits-done="3" data-fits-total="10"' in content  # 2 trials × 4 folds + 2 walk-forward blocks
+    assert "worker-a@box1: 2" in content and "worker-b@box2: 1" in content
