@@ -139,9 +139,7 @@ class Trainer:
 
         batch_size = int(hyperparameters["batch_size"])
 
-        @tf.function(
-            input_signature=[spec, target_spec, tf.TensorSpec([None], tf.int32)], reduce_retracing=True
-        )
+        @tf.function(input_signature=[spec, target_spec, tf.TensorSpec([None], tf.int32)], reduce_retracing=True)
         def train_epoch(x, y, order):
             """One pass over the shuffled samples in `batch_size` steps, inside one graph call."""
             n = tf.shape(order)[0]

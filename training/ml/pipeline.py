@@ -4,7 +4,7 @@ For a candidate kind (`training.ml.kinds`):
 
 1. **Tune on CV.** Every configuration tried is scored by rolling-origin cross-validation over the selection
    period (`training.ml.dataset.Windows`): per fold, fit on every earlier target, forecast the fold. The lowest
-   pooled CV MAE in price space wins (`training.ml.tuning`). Each trial is a nested MLflow run with its
+   pooled CV MAE in price space wins (`training.ml.plan`). Each trial is a nested MLflow run with its
    per-fold metrics.
 2. **Evidence.** Pooled and per-fold CV MAE/rMAE and the one-sided Diebold–Mariano test against naive over the
    pooled CV days (`training.ml.evidence`).
@@ -22,73 +22,34 @@ price: a test perturbs them all and checks that no decision, hyperparameter, CV 
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from training.ml.calibration import fit_bands
+from training.ml.candidate_tracking import CandidateTracker, description_tags, stepper
 from training.ml.dataset import Protocol, Samples, Windows
-from training.ml.evaluation import OutOfSample, backtest_rows, cv_metrics, window_scores
-from training.ml.features import FeatureConfig, feature_names
-from training.ml.forecaster import Forecaster
-from training.ml.kinds import ReturnModel, method_class
-from training.ml.kinds.ensemble import Ensemble
+from training.ml.ensembling import ensemble_candidate  # noqa: E402  (the ensemble's own step, re-exported)
+from training.ml.evaluation import cv_metrics
+from training.ml.features import FeatureConfig
+from training.ml.kinds import method_class
 from training.ml.plan import DEFAULT_BATCH, STAGE_CV, CandidatePlan, Unit, UnitResult, run_unit
+from training.ml.registration import register_candidate
+from training.ml.results import STAGES, CandidateResult
+
+__all__ = [
+    "STAGES",
+    "Candidate",
+    "CandidateResult",
+    "candidate_complete",
+    "candidate_open",
+    "candidate_record",
+    "ensemble_candidate",
+    "evaluate_candidate",
+    "steps_for",
+]
 
 logger = logging.getLogger(__name__)
-
-_DATE_FIELDS = ("data_start", "data_end", "selection_start", "test_start", "fitted_through")
-STAGES = ("cv", "refit", "walk_forward", "bands", "mlflow")
-
-
-@dataclass
-class CandidateResult:
-    """What one registered candidate is, how it scored on CV (decides) and on the walk-forward test (reports)."""
-
-    kind: str
-    hyperparameters: dict[str, Any]
-    cv_metrics: dict[str, Any]
-    test_metrics: dict[str, Any]
-    registered_name: str
-    version: int
-    run_id: str
-    model_uri: str
-    feature_config: dict[str, Any]
-    protocol: dict[str, Any]
-    data_start: date
-    data_end: date
-    selection_start: date  # first CV target date
-    test_start: date  # first test target date
-    fitted_through: date  # last target date the served model learnt from
-    trials: int
-    refit_epochs: int | None = None
-    intervals: dict[str, Any] = field(default_factory=dict)  # σ model, γ, α_0, split-conformal multipliers
-    backtest: list[dict[str, Any]] = field(default_factory=list)  # walk-forward test forecasts
-    cv_forecasts: list[dict[str, Any]] = field(default_factory=list)  # out-of-fold CV forecasts, same shape
-    cv: dict[str, Any] = field(default_factory=dict)  # OutOfSample.to_dict() of the chosen configuration
-    walk_forward: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def architecture(self) -> str:
-        return self.kind
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for name in _DATE_FIELDS:
-            data[name] = data[name].isoformat()
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CandidateResult":
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
-        for name in _DATE_FIELDS:
-            values[name] = date.fromisoformat(values[name])
-        return cls(**values)
 
 
 def steps_for(kind: str, trials: int, *, reuse: bool = False) -> int:
@@ -98,205 +59,6 @@ def steps_for(kind: str, trials: int, *, reuse: bool = False) -> int:
         return 1
     plan = CandidatePlan(kind=kind, protocol=Protocol().to_dict(), trials=trials, hyperparameters={} if reuse else None)
     return plan.total_trials + 3
-
-
-class _Tracker:
-    """The MLflow side of one candidate: its run, its trial runs, its registered version; timed.
-
-    Opened once (`run_id=None`: a new candidate run), then resumed by id by whichever worker records a round or
-    completes the candidate."""
-
-    def __init__(self, *, tracking_uri, experiment, artifact_root, parent_run_id=None, run_name="", tags, run_id=None):
-        from training.ml import tracking
-
-        self.tracking = tracking
-        self.tracking_uri = tracking_uri
-        self.seconds = 0.0
-        started = time.perf_counter()
-        self.experiment_id = tracking.configure_tracking(tracking_uri, experiment, artifact_root)
-        self.tags = tags
-        self.run_id = run_id or tracking.create_run(
-            tracking_uri=tracking_uri,
-            experiment_id=self.experiment_id,
-            run_name=run_name,
-            parent_run_id=parent_run_id,
-            tags=tags,
-        )
-        self.seconds += time.perf_counter() - started
-
-    def log_trial(self, kind: str, number: int, hyperparameters: dict[str, Any], metrics: dict[str, Any]) -> None:
-        started = time.perf_counter()
-        trial_run = self.tracking.create_run(
-            tracking_uri=self.tracking_uri,
-            experiment_id=self.experiment_id,
-            run_name=f"{kind}-trial-{number:02d}",
-            parent_run_id=self.run_id,
-            tags={"kind": kind, "trial": number},
-        )
-        self.tracking.log_run_data(
-            trial_run,
-            tracking_uri=self.tracking_uri,
-            params=hyperparameters,
-            metrics={
-                "cv_mae": metrics["mae"],
-                "cv_rmae": metrics["rmae"],
-                **{f"cv_fold{f['fold']}_mae": f["mae"] for f in metrics["folds"]},
-                **{f"cv_fold{f['fold']}_rmae": f["rmae"] for f in metrics["folds"]},
-                **{f"cv_fold{f['fold']}_best_epoch": f["best_epoch"] for f in metrics["folds"]},
-            },
-        )
-        self.tracking.finish_run(trial_run, tracking_uri=self.tracking_uri)
-        self.seconds += time.perf_counter() - started
-
-    def register(self, forecaster, *, params, metrics, registered_name, input_example) -> tuple[int, str]:
-        from training.ml import registry
-
-        started = time.perf_counter()
-        self.tracking.log_run_data(self.run_id, tracking_uri=self.tracking_uri, params=params, metrics=metrics)
-        version, uri = registry.log_forecaster(
-            forecaster,
-            tracking_uri=self.tracking_uri,
-            run_id=self.run_id,
-            registered_name=registered_name,
-            version_tags=self.tags,
-            input_example=input_example,
-        )
-        self.tracking.finish_run(self.run_id, tracking_uri=self.tracking_uri)
-        self.seconds += time.perf_counter() - started
-        return version, uri
-
-    def fail(self) -> None:
-        self.tracking.finish_run(self.run_id, "FAILED", tracking_uri=self.tracking_uri)
-
-
-def _description_tags(samples: Samples, windows: Windows, kind: str, protocol: Protocol) -> dict[str, Any]:
-    from training.ml import tracking
-
-    return {
-        "kind": kind,
-        "architecture": kind,
-        "data_start": samples.data_start.isoformat(),
-        "data_end": samples.data_end.isoformat(),
-        "fitted_through": samples.target_date(samples.n_targets - 1).isoformat(),
-        "selection_start": samples.target_date(windows.selection_start).isoformat(),
-        "test_start": samples.target_date(windows.test_start).isoformat(),
-        "features": ",".join(feature_names(samples.feature_config)),
-        **{f"protocol_{key}": value for key, value in protocol.to_dict().items()},
-        **tracking.library_versions(),
-        "code_commit": tracking.code_commit(),
-    }
-
-
-def _flat_metrics(prefix: str, metrics: dict[str, Any]) -> dict[str, Any]:
-    return {f"{prefix}_{key}": value for key, value in metrics.items() if isinstance(value, int | float)}
-
-
-def _complete(
-    *,
-    kind: str,
-    hyperparameters: dict[str, Any],
-    samples: Samples,
-    windows: Windows,
-    served: ReturnModel,
-    cv: OutOfSample,
-    walk: OutOfSample,
-    epochs: int | None,
-    trials: int,
-    tracker: _Tracker,
-    registered_name: str,
-    started: float,
-    stage_seconds: dict[str, float],
-    step: Callable[[str], None],
-) -> CandidateResult:
-    """Bands, metrics and registration, the same for every kind."""
-    t0 = time.perf_counter()
-    bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward)
-    stage_seconds["bands"] = round(time.perf_counter() - t0, 3)
-    forecaster = Forecaster(
-        model=served, feature_config=samples.feature_config, volatility=bands.volatility, calibration=bands.calibration
-    )
-    cv_scores = {
-        **window_scores(samples, cv, bands.cv),
-        **cv_metrics(samples, cv),
-        "best_epochs": cv.best_epochs,
-        "fit_seconds": round(cv.fit_seconds, 3),
-        "interval_choice": bands.choice["table"],
-    }
-    cv_scores.pop("refits", None)
-    test_scores = {**window_scores(samples, walk, bands.walk_forward), "fit_seconds": round(walk.fit_seconds, 3)}
-    intervals = {
-        "volatility": bands.volatility.kind,
-        "volatility_label": bands.volatility.label,
-        "gamma": bands.calibration.gamma,
-        "alpha0": bands.calibration.alpha0,
-        "quantiles": bands.calibration.quantiles,
-        "calibration_days": len(cv.rows),
-    }
-    protocol = windows.protocol
-    params = {
-        **hyperparameters,
-        "kind": kind,
-        "trials": trials,
-        "refit_epochs": epochs,
-        "volatility": bands.volatility.kind,
-        "aci_gamma": bands.calibration.gamma,
-        **protocol.to_dict(),
-        **{f"feature_{key}": value for key, value in samples.feature_config.to_dict().items()},
-    }
-    metrics = {
-        **_flat_metrics("cv", cv_scores),
-        **{f"cv_fold{f['fold']}_mae": f["mae"] for f in cv_scores["folds"]},
-        **{f"cv_fold{f['fold']}_rmae": f["rmae"] for f in cv_scores["folds"]},
-        **_flat_metrics("test", test_scores),
-        "conformal_q80": forecaster.quantiles["80"],
-        "conformal_q95": forecaster.quantiles["95"],
-        "aci_alpha0_80": bands.calibration.alpha0["80"],
-        "aci_alpha0_95": bands.calibration.alpha0["95"],
-    }
-    version, model_uri = tracker.register(
-        forecaster,
-        params=params,
-        metrics=metrics,
-        registered_name=registered_name,
-        input_example=samples.closes.iloc[-forecaster.min_history :].rename_axis("date").reset_index(),
-    )
-    stage_seconds["mlflow"] = round(tracker.seconds, 3)
-    step(f"{kind} registered as {registered_name} v{version}")
-    return CandidateResult(
-        kind=kind,
-        hyperparameters=hyperparameters,
-        cv_metrics=cv_scores,
-        test_metrics=test_scores,
-        registered_name=registered_name,
-        version=version,
-        run_id=tracker.run_id,
-        model_uri=model_uri,
-        feature_config=samples.feature_config.to_dict(),
-        protocol=protocol.to_dict(),
-        data_start=samples.data_start,
-        data_end=samples.data_end,
-        selection_start=samples.target_date(windows.selection_start),
-        test_start=samples.target_date(windows.test_start),
-        fitted_through=samples.target_date(samples.n_targets - 1),
-        trials=trials,
-        refit_epochs=epochs,
-        intervals=intervals,
-        backtest=backtest_rows(samples, walk, bands.walk_forward),
-        cv_forecasts=backtest_rows(samples, cv, bands.cv),
-        cv=cv.to_dict(),
-        walk_forward=walk.to_dict(),
-        seconds=round(time.perf_counter() - started, 3),
-        stage_seconds=stage_seconds,
-    )
-
-
-def _stepper(on_step: Callable[[str], None] | None) -> Callable[[str], None]:
-    def step(message: str) -> None:
-        logger.info(message)
-        if on_step is not None:
-            on_step(message)
-
-    return step
 
 
 @dataclass
@@ -363,8 +125,8 @@ def candidate_open(
         max_epochs=max_epochs,
         patience=patience,
     )
-    tags = {**_description_tags(samples, windows, kind, protocol), "run_kind": "train" if plan.reuse else "tune"}
-    tracker = _Tracker(
+    tags = {**description_tags(samples, windows, kind, protocol), "run_kind": "train" if plan.reuse else "tune"}
+    tracker = CandidateTracker(
         tracking_uri=tracking_uri,
         experiment=experiment,
         artifact_root=artifact_root,
@@ -388,14 +150,14 @@ def candidate_record(
     on_step: Callable[[str], None] | None = None,
 ) -> None:
     """Record one round's fits (any order) in the plan; log each finished trial as a nested MLflow run."""
-    plan, step = candidate.plan, _stepper(on_step)
+    plan, step = candidate.plan, stepper(on_step)
     samples = Samples.from_closes(closes, feature_config)
     stage, before = plan.stage, len(plan.done)
     plan.record(samples, results)
     fit_seconds = sum(r.seconds for r in results)
     candidate.stage_seconds["cv" if stage == STAGE_CV else "walk_forward"] += round(fit_seconds, 3)
     if stage == STAGE_CV:
-        tracker = _Tracker(
+        tracker = CandidateTracker(
             tracking_uri=tracking_uri,
             experiment=experiment,
             artifact_root=artifact_root,
@@ -429,12 +191,12 @@ def candidate_complete(
     on_step: Callable[[str], None] | None = None,
 ) -> CandidateResult:
     """Refit the chosen configuration on every target, fit its bands, register it."""
-    plan, step = candidate.plan, _stepper(on_step)
+    plan, step = candidate.plan, stepper(on_step)
     if not plan.complete:
         raise ValueError(f"the {plan.kind} candidate still has fits to make")
     samples = Samples.from_closes(closes, feature_config)
     windows = Windows.for_samples(samples, Protocol(**plan.protocol))
-    tracker = _Tracker(
+    tracker = CandidateTracker(
         tracking_uri=tracking_uri,
         experiment=experiment,
         artifact_root=artifact_root,
@@ -460,7 +222,7 @@ def candidate_complete(
         served.fit(samples, samples.all_targets, seed=plan.seed)
         stage_seconds["refit"] = round(time.perf_counter() - t0, 3)
         step(f"{plan.kind}: refitted on every target through {samples.target_date(samples.n_targets - 1)}")
-        result = _complete(
+        result = register_candidate(
             kind=plan.kind,
             hyperparameters=chosen["hyperparameters"],
             samples=samples,
@@ -538,76 +300,3 @@ def evaluate_candidate(
     return candidate_complete(
         closes, candidate, registered_name=registered_name, feature_config=feature_config, on_step=on_step, **mlflow
     )
-
-
-def ensemble_candidate(
-    closes: pd.DataFrame,
-    *,
-    members: list[CandidateResult],
-    feature_config: FeatureConfig | None = None,
-    tracking_uri: str,
-    experiment: str,
-    artifact_root: str | None = None,
-    registered_name: str = "gold-next-day",
-    parent_run_id: str | None = None,
-    on_step: Callable[[str], None] | None = None,
-    load_member: Callable[[str], Any] | None = None,
-) -> CandidateResult:
-    """The equal-weight ensemble of `members` (registered network candidates of the same closes and protocol).
-
-    Its CV and walk-forward forecasts are the mean of the members'; its served model holds the members' served
-    refits, loaded from the registry (`load_member(model_uri)` -> Forecaster).
-    """
-    if len(members) < 2:
-        raise ValueError("an ensemble needs at least two members")
-    protocols = {tuple(sorted(m.protocol.items())) for m in members}
-    if len(protocols) != 1 or len({m.data_end for m in members}) != 1:
-        raise ValueError("an ensemble's members must share their protocol and data")
-    started = time.perf_counter()
-    protocol = Protocol(**members[0].protocol)
-    samples = Samples.from_closes(closes, feature_config)
-    windows = Windows.for_samples(samples, protocol)
-    if samples.data_end != members[0].data_end:
-        raise ValueError("the ensemble's closes are not its members' closes")
-    if load_member is None:
-        from training.ml.registry import load_forecaster
-
-        def load_member(uri: str):
-            return load_forecaster(uri, tracking_uri=tracking_uri)
-
-    step = _stepper(on_step)
-    tracker = _Tracker(
-        tracking_uri=tracking_uri,
-        experiment=experiment,
-        artifact_root=artifact_root,
-        parent_run_id=parent_run_id,
-        run_name=Ensemble.kind,
-        tags={
-            **_description_tags(samples, windows, Ensemble.kind, protocol),
-            "run_kind": "ensemble",
-            "members": ", ".join(f"{m.kind} v{m.version}" for m in members),
-        },
-    )
-    try:
-        served = Ensemble(members=[load_member(m.model_uri).model for m in members])
-        cv = OutOfSample.mean([OutOfSample.from_dict(m.cv) for m in members])
-        walk = OutOfSample.mean([OutOfSample.from_dict(m.walk_forward) for m in members])
-        return _complete(
-            kind=Ensemble.kind,
-            hyperparameters={"members": [m.kind for m in members]},
-            samples=samples,
-            windows=windows,
-            served=served,
-            cv=cv,
-            walk=walk,
-            epochs=None,
-            trials=0,
-            tracker=tracker,
-            registered_name=registered_name,
-            started=started,
-            stage_seconds=dict.fromkeys(STAGES, 0.0),
-            step=step,
-        )
-    except BaseException:
-        tracker.fail()
-        raise
