@@ -8,9 +8,7 @@ finished batches), then one round of walk-forward blocks. It sorts what it recor
 whatever the number of workers and the order in which fits finish. Its state is plain JSON, so it can live in
 a database row between rounds.
 
-Hyperopt's TPE proposes a batch by the "constant liar" rule: each proposal after the first of a batch sees the
-batch's earlier proposals as if they had scored the mean loss so far, so a batch spreads out instead of
-proposing one point five times. The first `startup` trials are random, as in `fmin`.
+Hyperopt's TPE proposes each batch (`training.ml.proposals.BatchProposer`).
 """
 
 import math
@@ -23,6 +21,7 @@ import numpy as np
 from training.ml.dataset import Protocol, Samples, Windows
 from training.ml.evaluation import OutOfSample, refit_epochs
 from training.ml.kinds import NETWORK_KINDS, method_class
+from training.ml.proposals import BatchProposer
 
 DEFAULT_BATCH = 5
 STAGE_CV, STAGE_WALK = "cv", "walk"
@@ -118,65 +117,6 @@ def assemble(results: list[UnitResult]) -> OutOfSample:
         fold=np.concatenate([np.full(len(r.rows), r.unit.fold) for r in ordered]),
         reports=[FitReport(seconds=r.seconds, epochs=r.epochs, best_epoch=r.best_epoch) for r in ordered],
     )
-
-
-class BatchProposer:
-    """Batched TPE over a method's hyperopt space; deterministic given the seed and the finished trials."""
-
-    def __init__(self, kind: str, *, seed: int, startup: int) -> None:
-        from hyperopt import Domain
-
-        from training.ml.search import search_space
-
-        self.space = search_space(kind)
-        self.domain = Domain(lambda params: 0.0, self.space)
-        self.seed = seed
-        self.startup = startup
-
-    def _trials(self, history: list[tuple[dict, float]]):
-        from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials
-
-        trials = Trials()
-        for tid, (vals, loss) in enumerate(history):
-            misc = {
-                "tid": tid,
-                "cmd": self.domain.cmd,
-                "workdir": self.domain.workdir,
-                "idxs": {key: [tid] for key in vals},
-                "vals": {key: [value] for key, value in vals.items()},
-            }
-            docs = trials.new_trial_docs([tid], [None], [{"status": STATUS_OK, "loss": loss}], [misc])
-            docs[0]["state"] = JOB_STATE_DONE
-            trials.insert_trial_docs(docs)
-        trials.refresh()
-        return trials
-
-    def propose(self, history: list[tuple[dict, float]], n: int, *, batch: int) -> list[dict]:
-        """`n` new points ("vals": choice indices and floats) after the finished `history` of (vals, loss)."""
-        from hyperopt import rand, tpe
-
-        history = [(vals, loss) for vals, loss in history if math.isfinite(loss)]
-        liar = float(np.mean([loss for _, loss in history])) if history else 0.0
-        proposed: list[dict] = []
-        for i in range(n):
-            trials = self._trials(history + [(vals, liar) for vals in proposed])
-            tid = len(history) + len(proposed)
-            seed = self.seed + 7919 * batch + i
-            algo = rand.suggest if tid < self.startup else tpe.suggest
-            kwargs = {} if algo is rand.suggest else {"n_startup_jobs": self.startup}
-            doc = algo([tid], self.domain, trials, seed, **kwargs)[0]
-            proposed.append({key: _plain(values[0]) for key, values in doc["misc"]["vals"].items() if values})
-        return proposed
-
-    def hyperparameters(self, vals: dict) -> dict[str, Any]:
-        from hyperopt import space_eval
-
-        return {key: _plain(value) for key, value in space_eval(self.space, vals).items()}
-
-
-def _plain(value):
-    """numpy scalars from hyperopt as JSON-ready Python numbers."""
-    return value.item() if hasattr(value, "item") else value
 
 
 @dataclass
