@@ -78,10 +78,6 @@ def price_last_common_date() -> dt.date | None:
     ]
 
 
-def price_close_on(*, symbol: str, day: dt.date) -> float | None:
-    return PriceBar.objects.filter(symbol=symbol, date=day).values_list("close", flat=True).first()
-
-
 def data_load_latest_successful() -> DataLoad | None:
     """The most recently finished successful fetch or import, of any symbol."""
     return DataLoad.objects.filter(status=DataLoad.Status.SUCCEEDED).order_by("-finished_at", "-id").first()

@@ -22,7 +22,9 @@ def band_state(*, model_version: ModelVersion) -> dict | None:
     if "alpha0" not in intervals or "gamma" not in intervals:
         return None
     scored = list(
-        Forecast.objects.filter(model_version=model_version, kind=Forecast.Kind.LIVE, actual_close__isnull=False)
+        Forecast.objects.live()
+        .scored()
+        .filter(model_version=model_version)
         .order_by("target_date")
         .values_list("target_date", *MISS_FIELDS.values())
     )

@@ -52,7 +52,8 @@ class BarRow:
     volume: float | None = None
 
     def values(self) -> tuple[float | None, ...]:
-        return (self.open, self.high, self.low, self.close, self.volume)
+        """The bar's values in BAR_FIELDS order."""
+        return tuple(getattr(self, name) for name in BAR_FIELDS)
 
 
 @dataclass(frozen=True)

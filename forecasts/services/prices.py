@@ -24,13 +24,12 @@ from django.utils import timezone
 from forecasts.calendar import latest_closed_day, new_york_today
 from forecasts.exceptions import MarketDataError, MarketDataUnavailable
 from forecasts.models import DataLoad, PriceBar
-from forecasts.services.csv_parsing import BarRow, read_price_csv
+from forecasts.services.csv_parsing import BAR_FIELDS, BarRow, read_price_csv
 from forecasts.services.price_checks import NEIGHBOUR_MAX_GAP_DAYS, bars_checked, jump_check, overwrite_check
 from forecasts.services.yahoo import yahoo_daily_frame, yahoo_frame_rows
 
 logger = logging.getLogger(__name__)
 
-BAR_VALUE_FIELDS = ["open", "high", "low", "close", "volume"]
 BATCH_SIZE = 500
 
 
@@ -241,7 +240,7 @@ def _store(
             if not allow_jumps:
                 jump_check(bars=bars, stored=neighbours, symbol=load.symbol, source=label)
             for row in bars:
-                values = dict(zip(BAR_VALUE_FIELDS, row.values(), strict=True))
+                values = dict(zip(BAR_FIELDS, row.values(), strict=True))
                 if values["volume"] is not None:
                     values["volume"] = int(values["volume"])
                 bar = existing.get(row.date)
@@ -256,7 +255,7 @@ def _store(
                     bar.updated_at = now  # bulk_update does not apply auto_now
                     updated.append(bar)
             PriceBar.objects.bulk_create(inserted, batch_size=BATCH_SIZE)
-            PriceBar.objects.bulk_update(updated, [*BAR_VALUE_FIELDS, "source", "updated_at"], batch_size=BATCH_SIZE)
+            PriceBar.objects.bulk_update(updated, [*BAR_FIELDS, "source", "updated_at"], batch_size=BATCH_SIZE)
 
             load.status = DataLoad.Status.SUCCEEDED
             load.rows_inserted = len(inserted)

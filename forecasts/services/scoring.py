@@ -13,6 +13,7 @@ from forecasts.exceptions import ForecastUnusable
 from forecasts.models import Forecast, PriceBar
 from forecasts.services.bands import band_states_refresh
 from forecasts.services.forecast_checks import actual_close_problem, forecast_values_problem
+from training.ml.metrics import direction_hit
 from training.models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -36,10 +37,9 @@ def forecast_apply_actual(*, forecast: Forecast, actual_close: float) -> Forecas
     forecast.actual_close = actual_close
     forecast.error = error
     forecast.abs_pct_error = abs_pct_error
-    predicted_move = forecast.predicted_close - forecast.last_close
-    actual_move = actual_close - forecast.last_close
-    # A forecast of "no change" (the naive one) makes no directional call.
-    forecast.direction_hit = None if predicted_move == 0 else (predicted_move > 0) == (actual_move > 0)
+    forecast.direction_hit = direction_hit(
+        forecast.predicted_close - forecast.last_close, actual_close - forecast.last_close
+    )
     forecast.inside_80 = forecast.lower_80 <= actual_close <= forecast.upper_80
     forecast.inside_95 = forecast.lower_95 <= actual_close <= forecast.upper_95
     forecast.scored_at = timezone.now()

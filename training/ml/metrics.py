@@ -43,11 +43,20 @@ def _r2(actual: np.ndarray, predicted: np.ndarray) -> float | None:
     return 1.0 - float(np.sum((actual - predicted) ** 2)) / total
 
 
-def directional_accuracy(actual_return: np.ndarray, predicted_return: np.ndarray) -> float | None:
-    """Share of days with sign(predicted) == sign(actual); None when every prediction is exactly 0 (naive)."""
-    if not np.any(predicted_return != 0):
+def direction_hit(predicted_move: float, actual_move: float) -> bool | None:
+    """The one rule for a directional call: a forecast of no change makes none (None); otherwise it is right
+    when the actual move has the same sign (an unchanged close is a miss of any call)."""
+    if predicted_move == 0:
         return None
-    return float(np.mean(np.sign(predicted_return) == np.sign(actual_return)))
+    return bool(np.sign(predicted_move) == np.sign(actual_move))
+
+
+def directional_accuracy(actual_return: np.ndarray, predicted_return: np.ndarray) -> float | None:
+    """Share of right calls among the days with a call (`direction_hit`); None when no day has one (naive)."""
+    calls = np.asarray(predicted_return) != 0
+    if not np.any(calls):
+        return None
+    return float(np.mean(np.sign(predicted_return[calls]) == np.sign(actual_return[calls])))
 
 
 def window_metrics(

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from training.ml.tracking import client, pip_requirements
+from training.ml.tracking import client, pip_requirements, use_tracking_uri
 
 MODEL_ARTIFACT_NAME = "model"
 ENTRY_POINT = Path(__file__).resolve().parent / "pyfunc_entry.py"
@@ -49,6 +49,7 @@ def log_forecaster(
 
     _quiet_artifact_downloads()
     mlflow_client = client(tracking_uri)
+    use_tracking_uri(tracking_uri)  # the fluent start_run / log_model below
     with tempfile.TemporaryDirectory(prefix="goldsite-model-") as tmp:
         bundle_dir = forecaster.save(Path(tmp) / FORECASTER_ARTIFACT)
         # Resume the candidate's run just for log_model (the fluent API needs an active run); the block ends it.
@@ -73,21 +74,10 @@ def set_alias(name: str, alias: str, version: int, *, tracking_uri: str | None =
     client(tracking_uri).set_registered_model_alias(name, alias, str(version))
 
 
-def get_alias_version(name: str, alias: str, *, tracking_uri: str | None = None) -> int | None:
-    """The version `alias` points at, or None when the model or the alias does not exist."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        version = client(tracking_uri).get_model_version_by_alias(name, alias)
-    except MlflowException:
-        return None
-    return int(version.version)
-
-
 def load_forecaster(model_uri: str, *, tracking_uri: str | None = None):
     """The Forecaster of a registered version, e.g. `models:/gold-next-day@champion` or `models:/gold-next-day/3`."""
     import mlflow.pyfunc
 
     _quiet_artifact_downloads()
-    client(tracking_uri)
+    use_tracking_uri(tracking_uri)  # the fluent load_model reads it
     return mlflow.pyfunc.load_model(model_uri).unwrap_python_model().forecaster

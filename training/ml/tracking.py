@@ -71,13 +71,20 @@ def code_commit() -> str:
 
 
 def client(tracking_uri: str | None = None):
-    """An MlflowClient for `tracking_uri`; also makes it the process's tracking URI for fluent calls."""
+    """An MlflowClient for `tracking_uri` (the process's tracking URI when None); no global state changes."""
     import mlflow
     from mlflow.tracking import MlflowClient
 
+    return MlflowClient(tracking_uri=tracking_uri or mlflow.get_tracking_uri())
+
+
+def use_tracking_uri(tracking_uri: str | None) -> None:
+    """Make `tracking_uri` the process's tracking URI: only MLflow's fluent calls (`mlflow.start_run`,
+    `mlflow.pyfunc.load_model`) read it, so only their callers call this."""
+    import mlflow
+
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
-    return MlflowClient(tracking_uri=tracking_uri or mlflow.get_tracking_uri())
 
 
 def configure_tracking(tracking_uri: str, experiment: str, artifact_root: str | None = None) -> str:

@@ -22,8 +22,8 @@ from forecasts.selectors.prices import price_closes_frame
 from training import dispatch
 from training.models import TrainingCandidate, TrainingFit, TrainingRun
 from training.services import runs
+from training.services.mlflow_settings import mlflow_tracking_kwargs
 from training.services.recovery import training_run_process
-from training.services.tracking import mlflow_tracking_kwargs
 
 logger = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from training import dispatch
 from training.exceptions import TrainingError, TrainingRunActive
 from training.ml.kinds import NETWORK_KINDS
 from training.models import ModelVersion, TrainingRun
+from training.services.mlflow_settings import mlflow_tracking_kwargs
 from training.services.promotion import model_version_promote
 from training.services.recovery import training_runs_recover
-from training.services.tracking import mlflow_tracking_kwargs
 
 logger = logging.getLogger(__name__)
 

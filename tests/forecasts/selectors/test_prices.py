@@ -11,7 +11,6 @@ from forecasts.selectors.prices import (
     data_freshness,
     data_load_latest_successful,
     price_bars_list,
-    price_close_on,
     price_closes_frame,
     price_latest_date,
 )
@@ -94,10 +93,6 @@ class TestSingleValues:
 
     def test_latest_date_without_bars(self):
         assert price_latest_date(symbol="GC=F") is None
-
-    def test_close_on_a_day(self, bars):
-        assert price_close_on(symbol="GC=F", day=day("2025-09-24")) == 3732.1
-        assert price_close_on(symbol="^GSPC", day=day("2025-09-24")) is None
 
 
 class TestLoadsAndFreshness:

@@ -272,8 +272,8 @@ def test_a_naive_champion_from_the_real_mlflow_registry_forecasts(monkeypatch, s
     from tests.training.ml.series import random_walk_closes
     from training.ml.dataset import Protocol
     from training.ml.pipeline import evaluate_candidate
+    from training.services.mlflow_settings import mlflow_tracking_kwargs
     from training.services.runs import model_version_record
-    from training.services.tracking import mlflow_tracking_kwargs
 
     monkeypatch.setattr(prediction, "_registry_load", REAL_REGISTRY_LOAD)
     result = evaluate_candidate(

@@ -26,7 +26,7 @@ def history(shared_data):
 def test_train_registers_every_candidate_and_the_champion_obeys_the_rule(history):
     from mlflow.tracking import MlflowClient
 
-    from training.ml.registry import get_alias_version
+    from tests.training.registry import alias_version
 
     out = io.StringIO()
     call_command("train", trials=1, stdout=out, **FAST)
@@ -38,7 +38,7 @@ def test_train_registers_every_candidate_and_the_champion_obeys_the_rule(history
     assert sorted(v.architecture for v in versions) == ["cnn", "drift", "ensemble", "mlp", "naive"]
     champion = ModelVersion.objects.get(is_champion=True)
     uri = settings.MLFLOW_TRACKING_URI
-    assert get_alias_version(settings.MLFLOW_REGISTERED_MODEL, "champion", tracking_uri=uri) == champion.version
+    assert alias_version(settings.MLFLOW_REGISTERED_MODEL, "champion", tracking_uri=uri) == champion.version
 
     # The rule: the lowest pooled CV MAE, only with DM evidence against naive; otherwise naive.
     best = min(versions, key=lambda v: v.cv_metrics["mae"])

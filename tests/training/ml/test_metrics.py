@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from training.ml.metrics import METRIC_NAMES, directional_accuracy, window_metrics
+from training.ml.metrics import METRIC_NAMES, direction_hit, directional_accuracy, window_metrics
 
 LAST = np.array([100.0, 101.0, 102.0, 103.0])
 ACTUAL = np.array([101.0, 100.0, 104.0, 103.0])
@@ -42,8 +42,15 @@ def test_hand_computed_model():
 
 
 def test_directional_accuracy():
-    assert directional_accuracy(np.array([0.01, -0.02, 0.03]), np.array([0.001, 0.002, 0.0])) == pytest.approx(1 / 3)
+    # A zero prediction makes no call (the scoring of stored forecasts uses the same direction_hit rule).
+    assert directional_accuracy(np.array([0.01, -0.02, 0.03]), np.array([0.001, 0.002, 0.0])) == pytest.approx(1 / 2)
     assert directional_accuracy(np.array([0.01, -0.02]), np.zeros(2)) is None
+    assert [direction_hit(p, a) for p, a in [(0.0, 1.0), (1.0, 2.0), (1.0, -2.0), (-1.0, 0.0)]] == [
+        None,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_coverage_and_width_of_the_bands():

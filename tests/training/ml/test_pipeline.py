@@ -106,7 +106,8 @@ def test_the_served_refit_learns_from_the_last_day_and_the_walk_forward_refits_a
 def test_registry_round_trip(mlflow_store, kind):
     from mlflow.tracking import MlflowClient
 
-    from training.ml.registry import get_alias_version, load_forecaster, set_alias
+    from tests.training.registry import alias_version
+    from training.ml.registry import load_forecaster, set_alias
     from training.ml.tracking import finish_run, start_parent_run
 
     name = f"round-trip-{kind}"
@@ -130,7 +131,7 @@ def test_registry_round_trip(mlflow_store, kind):
     assert result.model_uri == f"models:/{name}/{result.version}"
     assert CandidateResult.from_dict(result.to_dict()) == result
 
-    assert get_alias_version(name, "champion", tracking_uri=uri) is None
+    assert alias_version(name, "champion", tracking_uri=uri) is None
     set_alias(name, "champion", result.version, tracking_uri=uri)
     forecaster = load_forecaster(f"models:/{name}@champion", tracking_uri=uri)
     assert forecaster.kind == kind
