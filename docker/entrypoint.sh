@@ -69,14 +69,8 @@ require_broker() {
 
 migrate() {
     python manage.py migrate --noinput
-    if [[ -n "${DJANGO_SUPERUSER_USERNAME:-}" && -n "${DJANGO_SUPERUSER_PASSWORD:-}" ]]; then
-        local out
-        if ! out="$(python manage.py createsuperuser --noinput 2>&1)"; then
-            if [[ "$out" != *"already taken"* ]]; then
-                printf '%s\n' "$out" >&2
-                return 1
-            fi
-        fi
+    if [[ -n "${DJANGO_SUPERUSER_USERNAME:-}" ]]; then
+        python manage.py ensure_login  # the same service bootstrap uses; exits 1 without a password
     fi
 }
 

@@ -6,7 +6,6 @@ to go. Each step is idempotent, so running it again is quick. A generated passwo
 only, never in a redirected output or a log.
 """
 
-import os
 import secrets
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from forecasts.exceptions import MarketDataError, MarketDataUnavailable
 from forecasts.selectors.prices import price_latest_date
+from forecasts.services.accounts import LoginSettingsIncomplete, superuser_from_environment
 from forecasts.services.prices import data_load_summary, prices_fetch
 from training.selectors import model_version_champion
 
@@ -120,16 +120,13 @@ class Command(BaseCommand):
 
     def _ensure_login(self) -> None:
         users = get_user_model()
-        username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "")
-        if username:
-            if users.objects.filter(username=username).exists():
-                self.stdout.write(f"Login: {username} (exists).")
-                return
-            password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
-            if not password:
-                raise CommandError("DJANGO_SUPERUSER_USERNAME is set but DJANGO_SUPERUSER_PASSWORD is not.")
-            users.objects.create_superuser(username, os.environ.get("DJANGO_SUPERUSER_EMAIL", ""), password)
-            self.stdout.write(f"Login: {username} (created from DJANGO_SUPERUSER_*).")
+        try:
+            login = superuser_from_environment()
+        except LoginSettingsIncomplete as exc:
+            raise CommandError(str(exc)) from exc
+        if login is not None:
+            username, created = login
+            self.stdout.write(f"Login: {username} ({'created from DJANGO_SUPERUSER_*' if created else 'exists'}).")
             return
         if users.objects.filter(is_superuser=True).exists():
             self.stdout.write("Login: an administrator exists already.")

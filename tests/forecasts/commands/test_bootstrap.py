@@ -130,3 +130,19 @@ def test_bootstrap_from_csv_files_ends_with_a_forecast_and_a_login_and_reruns_qu
     # The champion's forecast and naive's beside it (one row when naive is champion), not duplicated.
     assert Forecast.objects.late().count() == (1 if champion.architecture == "naive" else 2)
     assert not Forecast.objects.live().exists()
+
+
+@pytest.mark.django_db
+def test_the_login_from_the_environment_is_made_in_one_place_for_bootstrap_and_the_container(monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "ops")
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    with pytest.raises(CommandError, match="DJANGO_SUPERUSER_PASSWORD is not"):
+        call_command("ensure_login", stdout=io.StringIO())
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "s3cret-enough")
+    out = io.StringIO()
+    call_command("ensure_login", stdout=out)
+    call_command("ensure_login", stdout=out)
+    assert "ops (created from DJANGO_SUPERUSER_*)" in out.getvalue() and "ops (exists)" in out.getvalue()
+    assert get_user_model().objects.get(username="ops").is_superuser
