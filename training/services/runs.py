@@ -21,7 +21,6 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from forecasts.selectors.prices import price_closes_frame
-from forecasts.services.scoring import forecast_backtest_store
 from goldsite.audit import audit_actor, audit_log
 from training import dispatch
 from training.exceptions import TrainingError, TrainingRunActive
@@ -30,6 +29,7 @@ from training.models import ModelVersion, TrainingRun
 from training.services.mlflow_settings import mlflow_tracking_kwargs
 from training.services.promotion import model_version_promote
 from training.services.recovery import training_runs_recover
+from training.signals import model_version_registered
 
 logger = logging.getLogger(__name__)
 
@@ -201,11 +201,13 @@ def training_tuned_hyperparameters(*, protocol: dict, test_start: dt.date) -> di
 
 
 def training_candidate_record(*, result, run: TrainingRun | None) -> ModelVersion:
-    """Mirror a registered candidate and store its walk-forward and CV forecasts, together."""
+    """Mirror a registered candidate and announce it with its walk-forward and CV forecasts (the forecasts app
+    stores them), in one transaction."""
     with transaction.atomic():
         version = model_version_record(result=result, run=run)
-        forecast_backtest_store(model_version=version, rows=result.backtest)
-        forecast_backtest_store(model_version=version, rows=result.cv_forecasts, kind="cv")
+        model_version_registered.send(
+            sender=ModelVersion, model_version=version, backtest=result.backtest, cv_forecasts=result.cv_forecasts
+        )
     return version
 
 
