@@ -19,9 +19,10 @@ from goldsite.errors import GoldsiteError
 
 logger = logging.getLogger(__name__)
 
-# How long a promotion waits for a worker to compute the new champion's forecast (seconds): well under gunicorn's
-# 30 s worker timeout, since a promotion is usually a web request.
-PROMOTION_FORECAST_WAIT_SECONDS = 15
+# How long a promotion waits for a worker to compute the new champion's forecast (seconds). A free worker needs
+# 1-3 s (a model's first load); a promotion is usually a web request, and the first one in a gunicorn worker also
+# imports MLflow (up to ~10 s on a loaded machine), all well inside gunicorn's 30 s worker timeout.
+PROMOTION_FORECAST_WAIT_SECONDS = 10
 
 
 def forecast_next_day_prepare(*, model_version) -> list[dict]:
