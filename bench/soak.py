@@ -7,8 +7,8 @@ claimed here and flushed afterwards: the broker and the cache; server from --red
 under a temporary folder.
 
 Before the traffic: migrate, the schedules, the history of ../shared/data loaded and a champion with its
-next-day forecast (`--bootstrap small`: import + a 1-trial MLP tune; `--bootstrap quick`: `manage.py bootstrap`,
-the quick profile). For --minutes, then:
+next-day forecast (`--bootstrap quick`, the default: `manage.py bootstrap`, its quick profile of 3 trials per
+network; `--bootstrap small`: the imports and a 1-trial MLP tune). For --minutes, then:
 - readers (a plain user's token): GET /api/forecasts/latest/, /api/forecasts/, /api/accuracy/, /api/models/,
   /health/, --rate requests/s in all;
 - POST /api/predict/ every --predict-every seconds;
@@ -32,7 +32,7 @@ forecast existed. Runs left (target 0) are the runs still queued or running once
 
 Exit status 0 whenever the figures were printed (a benchmark asserts nothing); 1 when the soak could not run.
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--bootstrap small|quick] [--rate 6] [--trials 2] [--keep]
+    .venv/bin/python bench/soak.py [--minutes 10] [--bootstrap quick|small] [--rate 6] [--trials 2] [--keep]
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def manage(env: dict[str, str], *args: str, timeout: float = 3600) -> tuple[floa
 
 def django_setup(env: dict[str, str]) -> None:
     """This process reads the soak's database through the ORM (the forecast snapshots, the final checks)."""
-    os.environ.update({k: v for k, v in env.items() if k != "PATH"})
+    os.environ.update({k: v for k, v in env.items() if k != "PATH"}, LOG_LEVEL="WARNING")
     import django
 
     django.setup()
@@ -526,7 +526,7 @@ def samples(calls: list[Call], limit: int = 3) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10, help="minutes of traffic")
-    parser.add_argument("--bootstrap", choices=("small", "quick"), default="small", help="how the champion is made")
+    parser.add_argument("--bootstrap", choices=("quick", "small"), default="quick", help="how the champion is made")
     parser.add_argument("--readers", type=int, default=3, help="reader threads")
     parser.add_argument("--rate", type=float, default=6, help="reads per second, all readers together")
     parser.add_argument("--predict-every", type=float, default=3, help="seconds between POST /api/predict/")
