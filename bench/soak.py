@@ -18,8 +18,8 @@ network; `--bootstrap small`: the imports and a 1-trial MLP tune). For --minutes
 - a tuning run (POST /api/training-runs/, --trials per network of --architectures) at 10%, polled through the
   API; once more if it failed (the killed worker's run, failed by the reaper) and a quarter of the time is left;
 - the worker SIGKILLed (its whole process group: no warm shutdown) twice and restarted --down-seconds later:
-  first in the middle of the first tuning run (between 20% and 40% of the time), then while no run is active
-  (between 65% and 90%).
+  first in the middle of the first tuning run (once its networks' trials are under way; at 40% of the time at
+  the latest), then while no run is active (between 65% and 90%).
 Then the traffic stops and the reaper gets its chance: the script waits until no run is queued or running, or
 until every active run's heartbeat is older than TRAINING_HEARTBEAT_TIMEOUT plus two reaper periods.
 
@@ -63,6 +63,7 @@ DATABASE_NAME = "goldsite_soak"
 HEARTBEAT_TIMEOUT = 90  # seconds: TRAINING_HEARTBEAT_TIMEOUT of the stack (production: 600)
 REAPER_PERIOD = 60  # seconds: the "Reap stalled training runs" schedule (forecasts/schedules.py)
 START_SECONDS = 180
+NETWORKS = ("mlp", "cnn", "lstm")
 READS = (  # (path, weight)
     ("/api/forecasts/latest/", 4),
     ("/api/forecasts/?kind=live", 2),
@@ -324,6 +325,7 @@ class Soak:
             self.run_idle.clear()
             self.journal.event(f"tuning run #{run} started: {payload}")
             status = self.follow(client, run)
+            self.tune_training.clear()
             self.run_idle.set()
             if status != "failed" or self.seconds - self.journal.now() < self.seconds / 4:
                 return
@@ -337,7 +339,7 @@ class Soak:
                 continue
             body = polled.json()
             status = body["status"]
-            if status == "running" and "trial" in body["message"]:
+            if status == "running" and body["message"].startswith(tuple(f"{k} trial" for k in NETWORKS)):
                 self.tune_training.set()  # a network's trials under way: the middle of the run
             if status in ("succeeded", "failed"):
                 self.journal.event(f"tuning run #{run} {status}: {(body['error'] or body['message'])[:200]}")
@@ -345,9 +347,9 @@ class Soak:
         return status
 
     def killer(self) -> None:
-        """Kill 1: in the middle of the first tuning run (20-40% of the time). Kill 2: while no run is active
-        (65-90%; at 90% whatever is going on)."""
-        first = (self.tune_training, self.at(0.20), self.at(0.40))
+        """Kill 1: in the middle of the first tuning run, as soon as its networks' trials are under way (at 40% of
+        the time whatever is going on). Kill 2: while no run is active (65-90%; at 90% whatever is going on)."""
+        first = (self.tune_training, self.at(0.10), self.at(0.40))
         second = (self.run_idle, self.at(0.65), self.at(0.90))
         for event, earliest, latest in (first, second):
             if not self.wait_until(earliest):
