@@ -12,6 +12,7 @@ from celery import chain, shared_task
 from forecasts.exceptions import MarketDataUnavailable
 from forecasts.services import prediction, scoring
 from forecasts.services.prices import prices_fetch
+from training.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,13 @@ def score_forecasts() -> int:
 def predict_next_day() -> list[int]:
     """Store the champion's and the naive forecast of the next trading day. Idempotent; returns their ids."""
     return [forecast.pk for forecast in prediction.forecast_next_day()]
+
+
+@shared_task(name="forecasts.forecast_next_day_values", soft_time_limit=120, time_limit=180)
+def forecast_next_day_values(model_version_id: int) -> list[dict]:
+    """The next-day forecasts a promotion of the version needs, computed here (the worker has the models) and
+    returned, not stored: the promotion stores them in the transaction that makes the version champion."""
+    return prediction.forecast_next_day_values(model_version=ModelVersion.objects.get(pk=model_version_id))
 
 
 @shared_task(name="forecasts.run_daily_pipeline", soft_time_limit=30, time_limit=60)

@@ -74,12 +74,13 @@ def forecasters_clear() -> None:
         _forecasters.clear()
 
 
-def forecast_versions() -> list[ModelVersion]:
-    """The versions a prediction run forecasts with: the champion, then its naive baseline (once, if different).
+def forecast_versions(*, champion: ModelVersion | None = None) -> list[ModelVersion]:
+    """The versions a prediction run forecasts with: the champion (or `champion`, a version about to become it),
+    then its naive baseline (once, if different).
 
     Raises ForecastNotReady when there is no champion.
     """
-    champion = model_version_champion()
+    champion = champion or model_version_champion()
     if champion is None:
         raise ForecastNotReady("There is no champion model yet; run `manage.py train` first.")
     if champion.architecture == ModelVersion.Architecture.NAIVE:
@@ -139,9 +140,71 @@ def forecast_next_day() -> list[Forecast]:
     return forecasts
 
 
+def forecast_next_day_missing(*, model_version: ModelVersion) -> list[ModelVersion]:
+    """`model_version` and its naive baseline, those of them without a live forecast of the next trading day.
+
+    Raises ForecastNotReady when there are no prices to forecast from.
+    """
+    versions = forecast_versions(champion=model_version)
+    _, target = forecast_target(closes=price_closes_frame())
+    stored = set(
+        Forecast.objects.live()
+        .filter(target_date=target, model_version__in=versions)
+        .values_list("model_version_id", flat=True)
+    )
+    return [version for version in versions if version.pk not in stored]
+
+
+def forecast_next_day_values(*, model_version: ModelVersion) -> list[dict]:
+    """The live forecasts of the next trading day that promoting `model_version` calls for, computed, not stored:
+    its own and its naive baseline's, leaving out any already stored. Plain JSON values (a worker returns them),
+    for `forecast_values_store`, which the promotion calls in the transaction that makes the version champion.
+
+    Raises ForecastError (ForecastNotReady, ForecastUnusable) when they cannot be made.
+    """
+    versions = forecast_versions(champion=model_version)
+    closes = price_closes_frame()
+    _, target = forecast_target(closes=closes)
+    keep = {(v.registered_name, v.version) for v in versions}
+    values = []
+    for version in forecast_next_day_missing(model_version=model_version):
+        point = _forecast_point(version=version, closes=closes, target=target, keep=keep)
+        values.append(
+            {
+                **_point(point),
+                "model_version": version.pk,
+                "target_date": target.isoformat(),
+                "as_of_date": point.as_of_date.isoformat(),
+            }
+        )
+    return values
+
+
+def forecast_values_store(*, values: list[dict]) -> list[Forecast]:
+    """Store live forecasts computed by `forecast_next_day_values` (checked again: they may come from a worker); one
+    already stored for its version and day is kept as it is. Raises ForecastUnusable before writing anything when
+    a value cannot be stored."""
+    rows = []
+    for row in values:
+        version = ModelVersion.objects.get(pk=row["model_version"])
+        target = dt.date.fromisoformat(row["target_date"])
+        problem = forecast_values_problem(row)
+        if problem is not None:
+            raise ForecastUnusable(f"{version} forecast {problem} for {target.isoformat()}; nothing was stored.")
+        point = {field: float(row[field]) for field in FORECAST_VALUE_FIELDS}
+        rows.append((version, target, {**point, "as_of_date": dt.date.fromisoformat(row["as_of_date"])}))
+    return [_live_store(version=version, target=target, point=point) for version, target, point in rows]
+
+
 def _forecast_store(
     *, version: ModelVersion, closes: pd.DataFrame, target: dt.date, keep: set[tuple[str, int]]
 ) -> Forecast:
+    point = _forecast_point(version=version, closes=closes, target=target, keep=keep)
+    return _live_store(version=version, target=target, point=_point(point))
+
+
+def _forecast_point(*, version: ModelVersion, closes: pd.DataFrame, target: dt.date, keep: set[tuple[str, int]]):
+    """The version's forecast from `closes`, checked storable; raises ForecastError when there is none."""
     forecaster = forecaster_get(model_version=version, keep=keep)
     if len(closes) < forecaster.min_history:
         raise ForecastNotReady(
@@ -150,25 +213,22 @@ def _forecast_store(
         )
     point = forecaster.forecast(closes, alpha=band_alpha(model_version=version))
     _check_usable(point, version=version, target=target)
+    return point
+
+
+def _point(point) -> dict:
+    return {"as_of_date": point.as_of_date, **{field: float(getattr(point, field)) for field in FORECAST_VALUE_FIELDS}}
+
+
+def _live_store(*, version: ModelVersion, target: dt.date, point: dict) -> Forecast:
+    """Store a next-day forecast, live, or late when its target day's gold close is already stored."""
     kind = forecast_kind_on_storing(target_date=target)  # decided as late as possible, just before the insert
     # Race-safe: the unique (model_version, target_date, kind) constraint makes a concurrent second insert
     # fail, and get_or_create (which inserts inside a savepoint) then returns the row the other worker stored.
     # (Only a gold close stored between two workers' checks could give them different kinds; the first row
     # stored is the one `_stored_next_day` returns from then on.)
     forecast, created = Forecast.objects.get_or_create(
-        model_version=version,
-        target_date=target,
-        kind=kind,
-        defaults={
-            "as_of_date": point.as_of_date,
-            "last_close": point.last_close,
-            "predicted_return": point.predicted_return,
-            "predicted_close": point.predicted_close,
-            "lower_80": point.lower_80,
-            "upper_80": point.upper_80,
-            "lower_95": point.lower_95,
-            "upper_95": point.upper_95,
-        },
+        model_version=version, target_date=target, kind=kind, defaults=point
     )
     if created and kind == Forecast.Kind.LATE:
         logger.warning(

@@ -6,8 +6,11 @@ one waits for the lock (up to the database timeout) instead of failing at once w
 that still cannot get the database is retried briefly, then refused with PromotionInProgress (409); nothing
 was changed. Promoting the version that is already the champion is refused with AlreadyChampion (409).
 
-Once a promotion commits, the new champion's forecast of the next trading day is requested at once
-(`forecasts.dispatch`): made in-process without a broker, by `predict_next_day` on a worker with one.
+The new champion's forecast of the next trading day commits with it, so no reader ever sees a champion without
+one (`/api/forecasts/latest/` never goes dark): it is computed before the promotion takes any lock
+(`forecasts.dispatch.forecast_next_day_prepare`: in-process without a broker or on a worker, else by a worker,
+waited for briefly) and stored in the promotion's transaction. When it cannot be computed in time (no worker),
+the promotion still happens, and once it commits `predict_next_day` is requested as a fallback.
 """
 
 import logging
@@ -16,7 +19,8 @@ import time
 from django.conf import settings
 from django.db import OperationalError, transaction
 
-from forecasts.dispatch import forecast_next_day_request
+from forecasts.dispatch import forecast_next_day_prepare, forecast_next_day_request
+from forecasts.services.prediction import forecast_values_store
 from goldsite.audit import audit_log
 from training.exceptions import AlreadyChampion, PromotionInProgress, RegistryUnavailable
 from training.models import ChampionChange, ModelVersion
@@ -38,9 +42,14 @@ def model_version_promote(
     The MLflow alias moves last, inside the database transaction: if MLflow fails, the transaction rolls
     back, so the database still names the previous champion and the error says why.
     """
+    forecasts = []
+    if not ModelVersion.objects.filter(pk=model_version.pk, is_champion=True).exists():  # else AlreadyChampion
+        forecasts = forecast_next_day_prepare(model_version=model_version)  # may take seconds: before any lock
     for attempt in range(1, PROMOTION_ATTEMPTS + 1):
         try:
-            change, previous = _promote(model_version=model_version, user=user, automatic=automatic, reason=reason)
+            change, previous = _promote(
+                model_version=model_version, user=user, automatic=automatic, reason=reason, forecasts=forecasts
+            )
             break
         except OperationalError as exc:
             if not _database_locked(exc):
@@ -63,7 +72,7 @@ def model_version_promote(
 
 
 def _promote(
-    *, model_version: ModelVersion, user, automatic: bool, reason: str
+    *, model_version: ModelVersion, user, automatic: bool, reason: str, forecasts: list[dict]
 ) -> tuple[ChampionChange, ModelVersion | None]:
     from training.ml.registry import set_alias  # MLflow is imported only on this path
 
@@ -84,6 +93,7 @@ def _promote(
                 automatic=automatic,
                 reason=reason[:500],
             )
+            forecast_values_store(values=forecasts)  # the new champion's next-day forecast commits with it
             try:
                 set_alias(
                     tracking_uri=settings.MLFLOW_TRACKING_URI,
@@ -98,7 +108,7 @@ def _promote(
                     f"{current if current is not None else 'unset'}."
                 ) from exc
             moved = (locked, current)
-            # Once committed: the new champion's next-day forecast, so the latest-forecast API never goes dark.
+            # Once committed: whatever forecast is still missing (none could be computed in time), and the cache.
             transaction.on_commit(forecast_next_day_request)
     except OperationalError:
         if moved is not None:  # the commit itself failed after MLflow moved: point the alias back
