@@ -196,7 +196,9 @@ def training_fit_execute(*, fit_id: int, worker: str) -> int:
     )
     what = f"fold {unit.fold + 1}" if unit.stage == "cv" else f"walk-forward block {unit.fold + 1}"
     runs.training_run_step(
-        run_id=run.pk, message=f"{unit.kind} trial {unit.trial} {what}: {result.seconds:.1f} s on {worker}"
+        run_id=run.pk,
+        message=f"{unit.kind} trial {unit.trial} {what}: {result.seconds:.1f} s on {worker}",
+        log_level=logging.DEBUG,
     )
     return fit.pk
 
@@ -260,7 +262,7 @@ def _candidate_register(*, row: TrainingCandidate, candidate) -> None:
         model_version=version,
         state={**candidate.to_dict(), "result": summary},
     )
-    runs.training_run_step(run_id=run.pk, message=f"{row.kind} registered as {version}")
+    runs.training_run_step(run_id=run.pk, message=f"{row.kind} registered as {version}", log_level=logging.DEBUG)
     _finalize_when_all_registered(run_id=run.pk)
 
 

@@ -168,15 +168,16 @@ def training_run_note(*, run_id: int, message: str) -> None:
     logger.info("Training run #%s: %s", run_id, message)
 
 
-def training_run_step(*, run_id: int, message: str) -> None:
-    """Count one finished step (a trial, a registration), refresh the heartbeat; stop if the run has failed."""
+def training_run_step(*, run_id: int, message: str, log_level: int = logging.INFO) -> None:
+    """Count one finished step (a fit, a registration), refresh the heartbeat; stop if the run has failed.
+    A fit's step logs at DEBUG: the trial and round lines (`training_run_note`) tell the story."""
     updated = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING).update(
         steps_done=F("steps_done") + 1,
         progress=Least(Value(99), (F("steps_done") + 1) * 100 / F("steps_total")),
         heartbeat_at=timezone.now(),
         message=message[:500],
     )
-    logger.info("Training run #%s: %s", run_id, message)
+    logger.log(log_level, "Training run #%s: %s", run_id, message)
     if not updated:
         raise TrainingRunAborted(f"Training run #{run_id} is no longer running; stopping this candidate.")
 
