@@ -6,22 +6,20 @@ username and password for a token. Bad query values answer 400 with a message pe
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from forecasts.exceptions import ForecastNotReady
 from forecasts.models import NEXT_DAY_KIND_CHOICES, Forecast, PriceBar
 from forecasts.selectors.accuracy import ACCURACY_WINDOWS, LIVE_EVIDENCE_MIN, forecast_accuracy
-from forecasts.selectors.forecasts import data_age, forecast_latest, forecast_list
+from forecasts.selectors.forecasts import data_age, forecast_latest_answer, forecast_list
 from forecasts.selectors.live_record import live_forecast_missing_bars
 from forecasts.selectors.prices import price_bars_list
+from forecasts.services.api_tokens import api_token_get_or_create
 from forecasts.services.prediction import forecast_next_day_ensure
 from training.models import ModelVersion
 
@@ -98,7 +96,7 @@ class TokenObtainApi(APIView):
         user = authenticate(request=request._request, **data.validated_data)
         if user is None or not user.is_active:
             raise serializers.ValidationError({"non_field_errors": ["Unable to sign in with those credentials."]})
-        token, _ = Token.objects.get_or_create(user=user)
+        token, _ = api_token_get_or_create(user=user)
         return Response(self.OutputSerializer({"token": token.key}).data)
 
 
@@ -187,7 +185,6 @@ NEXT_DAY_KIND_HELP = (
 
 # The latest forecast changes a few times a day (the daily pipeline, a promotion) and is the most requested
 # answer: it is served from the cache for API_LATEST_CACHE_SECONDS, so it can lag a change by that long.
-LATEST_CACHE_KEY = "goldsite:api:forecast-latest"
 
 
 STALE_HELP = "True when the forecast's data is more than FORECAST_STALE_AFTER_DAYS trading days old."
@@ -213,20 +210,7 @@ class ForecastLatestApi(APIView):
         responses={200: OutputSerializer, 503: OpenApiResponse(description="No champion or no forecast yet.")}
     )
     def get(self, request):
-        data = cache.get(LATEST_CACHE_KEY) if settings.API_LATEST_CACHE_SECONDS else None
-        if data is None:
-            latest = forecast_latest()
-            if latest.champion is None:
-                raise ForecastNotReady("There is no champion model yet; run `manage.py train` first.")
-            if latest.forecast is None:
-                raise ForecastNotReady(
-                    f"The champion {latest.champion} has no next-day forecast yet; "
-                    "run `manage.py predict_next_day` or POST /api/predict/."
-                )
-            data = self.OutputSerializer(latest).data
-            if settings.API_LATEST_CACHE_SECONDS:
-                cache.set(LATEST_CACHE_KEY, data, settings.API_LATEST_CACHE_SECONDS)
-        return Response(data)
+        return Response(forecast_latest_answer(render=lambda latest: self.OutputSerializer(latest).data))
 
 
 class PredictApi(APIView):

@@ -12,9 +12,9 @@ import logging
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 from celery.result import AsyncResult
 from django.conf import settings
-from django.core.cache import cache
 
 from forecasts import tasks
+from forecasts.selectors.forecasts import forecast_latest_cache_clear
 from goldsite.errors import GoldsiteError
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def forecast_next_day_request() -> None:
         else:
             tasks.predict_next_day.delay_on_commit()
     finally:
-        _forecast_latest_cache_clear()
+        forecast_latest_cache_clear()
 
 
 def forecast_next_day_send() -> AsyncResult:
@@ -98,9 +98,3 @@ def _on_worker() -> bool:
 
     request = current_task.request if current_task else None
     return request is not None and not request.is_eager and not request.called_directly
-
-
-def _forecast_latest_cache_clear() -> None:
-    from forecasts.apis import LATEST_CACHE_KEY  # the API caches its latest-forecast answer under this key
-
-    cache.delete(LATEST_CACHE_KEY)

@@ -32,3 +32,6 @@ class ForecastUnusable(ForecastError, NotReadyError):
     """
 
     code = "forecast_unusable"
+
+
+NO_CHAMPION = "There is no champion model yet; run `manage.py train` first."

@@ -8,12 +8,14 @@ was stored, see `forecasts.selectors.live_record`) are shown as such and never c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import QuerySet
 
 from forecasts.calendar import last_completed_trading_day, trading_calendar
+from forecasts.exceptions import NO_CHAMPION, ForecastNotReady
 from forecasts.models import Forecast
 from forecasts.selectors.live_record import MissingBars, live_forecast_missing_bars
 from forecasts.selectors.prices import Freshness, data_freshness
@@ -144,3 +146,36 @@ def _naive_on(forecast: Forecast) -> Forecast | None:
     )
     preferred = [f for f in candidates if baseline is not None and f.model_version_id == baseline.pk]
     return (preferred or candidates or [None])[0]
+
+
+LATEST_CACHE_KEY = "goldsite:api:forecast-latest"
+
+
+def forecast_latest_answer(*, render: Callable[[LatestForecast], dict]) -> dict:
+    """The API's answer about the latest forecast, `render`ed from `forecast_latest()` and cached for
+    API_LATEST_CACHE_SECONDS (dropped on promotion: `forecast_latest_cache_clear`). Raises ForecastNotReady,
+    saying what to do, when there is no champion or it has no next-day forecast yet."""
+    from django.core.cache import cache
+
+    seconds = settings.API_LATEST_CACHE_SECONDS
+    data = cache.get(LATEST_CACHE_KEY) if seconds else None
+    if data is not None:
+        return data
+    latest = forecast_latest()
+    if latest.champion is None:
+        raise ForecastNotReady(NO_CHAMPION)
+    if latest.forecast is None:
+        raise ForecastNotReady(
+            f"The champion {latest.champion} has no next-day forecast yet; "
+            "run `manage.py predict_next_day` or POST /api/predict/."
+        )
+    data = render(latest)
+    if seconds:
+        cache.set(LATEST_CACHE_KEY, data, seconds)
+    return data
+
+
+def forecast_latest_cache_clear() -> None:
+    from django.core.cache import cache
+
+    cache.delete(LATEST_CACHE_KEY)

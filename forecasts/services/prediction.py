@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from forecasts.calendar import next_trading_day
-from forecasts.exceptions import ForecastError, ForecastNotReady, ForecastUnusable
+from forecasts.exceptions import NO_CHAMPION, ForecastError, ForecastNotReady, ForecastUnusable
 from forecasts.models import Forecast
 from forecasts.selectors.live_record import forecast_kind_on_storing
 from forecasts.selectors.prices import price_closes_frame
@@ -82,7 +82,7 @@ def forecast_versions(*, champion: ModelVersion | None = None) -> list[ModelVers
     """
     champion = champion or model_version_champion()
     if champion is None:
-        raise ForecastNotReady("There is no champion model yet; run `manage.py train` first.")
+        raise ForecastNotReady(NO_CHAMPION)
     if champion.architecture == ModelVersion.Architecture.NAIVE:
         return [champion]
     naive = model_version_naive_baseline(champion=champion)

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from forecasts.apis import LATEST_CACHE_KEY
+from forecasts.selectors.forecasts import LATEST_CACHE_KEY
 from tests.factories import ForecastFactory, ModelVersionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
