@@ -2,9 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from forecasts.exceptions import ForecastError
 from forecasts.models import Forecast
-from forecasts.selectors.live_record import live_forecast_missing_bars
-from forecasts.services.prediction import forecast_next_day
-from forecasts.services.scoring import forecasts_score
+from forecasts.services.daily import next_day_forecast_and_score
 
 
 class Command(BaseCommand):
@@ -17,10 +15,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            forecasts = forecast_next_day()
+            outcome = next_day_forecast_and_score()
         except ForecastError as exc:
             raise CommandError(str(exc)) from exc
-        for forecast in forecasts:
+        for forecast in outcome.forecasts:
             late = (
                 f"  late: made after the gold close of {forecast.target_date.isoformat()} was stored, "
                 "never counted as live"
@@ -32,10 +30,7 @@ class Command(BaseCommand):
                 f"(80% band {forecast.lower_80:,.2f} – {forecast.upper_80:,.2f}; "
                 f"as of {forecast.as_of_date.isoformat()} close {forecast.last_close:,.2f}){late}"
             )
-        missing = live_forecast_missing_bars()
-        if missing is not None:
-            self.stdout.write(self.style.WARNING(f"No live forecast can be made yet: {missing.message}."))
-        # History imported after the fact may already hold the target day's close: score it now.
-        scored = forecasts_score()
-        if scored:
-            self.stdout.write(f"Scored {scored} forecast(s) against stored closes.")
+        if outcome.missing is not None:
+            self.stdout.write(self.style.WARNING(f"No live forecast can be made yet: {outcome.missing.message}."))
+        if outcome.scored:
+            self.stdout.write(f"Scored {outcome.scored} forecast(s) against stored closes.")
