@@ -4,11 +4,11 @@
 
     {{ forecast.predicted_close|money }}        4012.3 -> "$4,012.30"     (money:0 -> "$4,012")
     {{ model.test_metrics.mape|pct }}           0.84   -> "0.84%"         values are already in percent
-    {{ forecast.predicted_return_pct|signed_pct }}  1.2 -> "+1.20%", -0.5 -> "−0.50%" (signed_pct:1 -> "+1.2%")
+    {{ change_pct|signed_pct }}                1.2 -> "+1.20%", -0.5 -> "−0.50%" (signed_pct:1 -> "+1.2%")
     {{ model.test_metrics.rmae|ratio }}         0.9731 -> "0.973"         (ratio:2 -> "0.97")
     {{ forecast.target_date|isodate }}          date(2025, 9, 25) -> "2025-09-25"
     {{ version.is_champion|yesno_mark }}        ✓ / ✗ with "Yes" / "No" for screen readers
-    {{ run.elapsed|duration }}                  timedelta(minutes=75) -> "1 h 15 min"
+    {{ run.duration|duration }}                 timedelta(minutes=75) -> "1 h 15 min"
 
 Negative numbers use a real minus sign (U+2212). A missing or unusable value (None, "", NaN, text that is
 not a number) prints an em dash, so a table never shows "None" or "nan".
