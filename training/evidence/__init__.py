@@ -34,6 +34,7 @@ from training.evidence.bands import (
     naive_intervals,
     run_naive,
     run_naive_of,
+    run_naives,
 )
 from training.evidence.leaderboard import (
     ChampionEvidence,
@@ -80,6 +81,7 @@ __all__ = [
     "naive_intervals",
     "run_naive",
     "run_naive_of",
+    "run_naives",
     "KIND_LABELS",
     "NAIVE_IN_WORDS",
     "NO_CV_EVIDENCE",

@@ -403,6 +403,16 @@ def run_naive_of(version: ModelVersion) -> ModelVersion | None:
     return run_naive(model_version_run_candidates(run=version.training_run))
 
 
+def run_naives(versions) -> dict[int, ModelVersion]:
+    """{training run id: its naive version} for the runs of `versions`, in one query (the API's list pages)."""
+    run_ids = {v.training_run_id for v in versions if v.training_run_id is not None}
+    naives: dict[int, ModelVersion] = {}
+    rows = ModelVersion.objects.filter(training_run_id__in=run_ids, architecture=NAIVE).order_by("-version")
+    for naive in rows:
+        naives.setdefault(naive.training_run_id, naive)
+    return naives
+
+
 def band_evidence(version: ModelVersion, *, naive: ModelVersion | None) -> BandEvidence:
     """`version`'s bands on CV and on the walk-forward test beside `naive`'s (its run's naive version)."""
     is_naive = version.architecture == NAIVE
