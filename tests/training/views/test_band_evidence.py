@@ -78,7 +78,9 @@ def test_the_leaderboard_shows_coverage_by_regime_and_scores_beside_naives_band(
     # the first row of a candidate: name, σ model and γ, then the window; 80% calm/normal/volatile, 95% the same,
     # then W80, W95, pinball and CRPS each beside naive's.
     lstm_cv, lstm_test = rows["lstm-cv"], rows["lstm-test"]
-    assert lstm_cv[:3] == ["LSTM v3", "GARCH(1,1) volatility; adaptive conformal bands, γ = 0.01", "Cross-validation"]
+    _, versions = run
+    sigma = "GARCH(1,1) volatility; adaptive conformal bands, γ = 0.01"
+    assert lstm_cv[:3] == [f"LSTM v{versions['lstm'].version}", sigma, "Cross-validation"]
     assert lstm_cv[3:] == [
         "72.0%", "80.0%", "88.0%", "93.0%", "95.0%", "97.0%",
         "W80 129.5 vs naive 131.0", "W95 181.2 vs naive 180.5",
