@@ -279,7 +279,7 @@ def interval_choice_table(*, winner: tuple[str, float] = ("ewma", 0.01)) -> list
                 "coverage_95": 0.95,
             }
             if (volatility, gamma) == winner:
-                row["winkler_80"] = 124.0
+                row["winkler_80"] = 120.0
             row["score"] = row["winkler_80"] + row["winkler_95"]
             rows.append(row)
     return rows
