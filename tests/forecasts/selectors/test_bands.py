@@ -8,38 +8,18 @@ import math
 import numpy as np
 import pytest
 
-from forecasts.models import Forecast, PriceBar
 from forecasts.selectors.accuracy import forecast_accuracy
 from forecasts.selectors.bands import live_band_record, realised_volatility
-from forecasts.services.scoring import forecast_apply_actual
-from tests.factories import (
-    ForecastFactory,
-    ModelVersionFactory,
-    TrainingRunFactory,
-    band_intervals,
-    walk_forward_test,
-)
-from tests.forecasts.forecasters import trading_days
+from tests.factories import ModelVersionFactory, TrainingRunFactory, band_intervals, walk_forward_test
+from tests.forecasts.band_history import CALM, DAYS, HALF_BAND, forecast, live_window, store_phases
 
 pytestmark = pytest.mark.django_db
-
-DAYS = trading_days(dt.date(2025, 1, 2), dt.date(2025, 12, 31))
-# Gold's daily log return alternates ±m: m = 0.1% on the first 40 days (calm), 0.5% on the next 40, 2% after.
-MAGNITUDE = [0.001] * 40 + [0.005] * 40 + [0.02] * (len(DAYS) - 80)
-HALF_BAND = 10.0  # the champion's 80% band is ± $10 (95%: ± $20); naive's is ± $25 (± $50)
 
 
 @pytest.fixture
 def closes():
-    """Gold closes with the three volatility phases (and S&P 500 closes, so every day is a common day)."""
-    gold, bars = [2000.0], []
-    for i in range(1, len(DAYS)):
-        gold.append(gold[-1] * math.exp(MAGNITUDE[i] * (1 if i % 2 else -1)))
-    for day, close in zip(DAYS, gold, strict=True):
-        bars.append(PriceBar(symbol="GC=F", date=day, close=close, source=PriceBar.Source.CSV))
-        bars.append(PriceBar(symbol="^GSPC", date=day, close=5000.0, source=PriceBar.Source.CSV))
-    PriceBar.objects.bulk_create(bars)
-    return gold
+    """Gold closes in a calm, a normal and a volatile phase (tests.forecasts.band_history)."""
+    return store_phases()
 
 
 @pytest.fixture
@@ -54,7 +34,12 @@ def champion(run):
         training_run=run,
         is_champion=True,
         intervals=band_intervals(
-            state={"alpha": {"80": 0.19, "95": 0.048}, "days": 21, "held": {"80": 17, "95": 20}, "through": "x"}
+            state={
+                "alpha": {"80": 0.19, "95": 0.048},
+                "days": 21,
+                "held": {"80": 17, "95": 20},
+                "through": "2025-06-05",
+            }
         ),
         test_metrics=walk_forward_test(rmae=0.99),
     )
@@ -65,42 +50,10 @@ def naive(run):
     return ModelVersionFactory(architecture="naive", hyperparameters={}, training_run=run)
 
 
-def forecast(version, as_of: int, *, miss: float, half_band: float = HALF_BAND, kind="live") -> Forecast:
-    """A scored forecast made at the close of DAYS[as_of] of the next day, predicting 2000 and off by `miss`."""
-    row = ForecastFactory.build(
-        model_version=version,
-        kind=kind,
-        as_of_date=DAYS[as_of],
-        target_date=DAYS[as_of + 1],
-        last_close=2000.0,
-        predicted_close=2000.0,
-        lower_80=2000.0 - half_band,
-        upper_80=2000.0 + half_band,
-        lower_95=2000.0 - 2 * half_band,
-        upper_95=2000.0 + 2 * half_band,
-    )
-    forecast_apply_actual(forecast=row, actual_close=2000.0 + miss)
-    row.save()
-    return row
-
-
-# As-of days deep in each phase: 7 calm, 6 normal, 7 volatile (the tercile cuts fall between the phases).
-CALM, NORMAL, VOLATILE = range(25, 32), range(65, 71), range(105, 112)
-# The close's miss of each as-of day: 15 leaves the 80% band (± 10) but not the 95% (± 20); 30 leaves both.
-MISSES = {66: 15.0, 105: 15.0, 107: 15.0, 110: 30.0}
-
-
 @pytest.fixture
 def live_days(closes, champion, naive):
-    """20 scored live days in the window, one older (outside it), and rows that never count."""
-    forecast(champion, 20, miss=30.0)  # the 21st newest: outside the last 20
-    for i in [*CALM, *NORMAL, *VOLATILE]:
-        forecast(champion, i, miss=MISSES.get(i, 0.0))
-        if i != 26:  # naive did not forecast one calm day
-            forecast(naive, i, miss=MISSES.get(i, 0.0), half_band=25.0)
-    forecast(champion, 115, miss=50.0, kind="late")  # late: never live
-    forecast(champion, 116, miss=50.0, kind="backtest")
-    ForecastFactory(model_version=champion, as_of_date=DAYS[117], target_date=DAYS[118])  # not scored yet
+    """20 scored live days in the window (16 held the 80% band, 19 the 95%), one older, rows that never count."""
+    live_window(champion, naive)
 
 
 def test_the_held_sentence_counts_the_last_window_of_live_days(champion, live_days):
