@@ -43,6 +43,8 @@ SCORES = (
     ("crps", "CRPS", "CRPS (from the band quantiles)", 2),
 )
 WINDOWS = (("cv", "Cross-validation"), ("test", "Walk-forward test"))
+# The σ models' short names for table cells (the full label is training.ml.volatility's).
+SIGMA_SHORT = {"realised": "20-day realised", "ewma": "EWMA", "garch": "GARCH(1,1)", "constant": "none"}
 NO_BAND_SCORES = "no interval scores recorded (registered before the bands were scored)"
 
 
@@ -343,6 +345,12 @@ class BandEvidence:
     @property
     def recorded(self) -> bool:
         return self.cv.recorded or self.test.recorded
+
+    @property
+    def sigma_short(self) -> str:
+        """ "EWMA, γ = 0.01" for a table cell ("20-day realised" for versions that did not record theirs)."""
+        name = SIGMA_SHORT.get(self.volatility or "realised", self.volatility)
+        return name if self.gamma is None else f"{name}, γ = {self.gamma:g}"
 
     @property
     def windows(self) -> list[WindowBands]:

@@ -79,8 +79,7 @@ def test_the_leaderboard_shows_coverage_by_regime_and_scores_beside_naives_band(
     # then W80, W95, pinball and CRPS each beside naive's.
     lstm_cv, lstm_test = rows["lstm-cv"], rows["lstm-test"]
     _, versions = run
-    sigma = "GARCH(1,1) volatility; adaptive conformal bands, γ = 0.01"
-    assert lstm_cv[:3] == [f"LSTM v{versions['lstm'].version}", sigma, "Cross-validation"]
+    assert lstm_cv[:3] == [f"LSTM v{versions['lstm'].version}", "GARCH(1,1), γ = 0.01", "Cross-validation"]
     assert lstm_cv[3:] == [
         "72.0%", "80.0%", "88.0%", "93.0%", "95.0%", "97.0%",
         "W80 129.5 vs naive 131.0", "W95 181.2 vs naive 180.5",
@@ -95,14 +94,21 @@ def test_the_leaderboard_shows_coverage_by_regime_and_scores_beside_naives_band(
     # naive's own row names its scores without comparing them with themselves
     assert rows["naive-test"][1:4] == ["70.0%", "81.0%", "86.0%"]
     assert rows["naive-test"][7:] == ["W80 125.4", "W95 171.2", "pinball 6.31", "CRPS 12.62"]
-    assert rows["naive-cv"][1] == "20-day realised volatility; split-conformal bands (γ = 0)"
+    assert rows["naive-cv"][1] == "20-day realised, γ = 0"
+
+
+def test_the_sigma_cell_names_the_model_in_full_on_hover(analyst, run):
+    board = band_board(analyst.get(reverse("models")).content.decode())
+    lstm = re.search(r'<tr data-band-row="lstm-cv"[^>]*>(.*?)</tr>', board, re.S).group(1)
+
+    assert '<abbr title="GARCH(1,1) volatility; adaptive conformal bands, γ = 0.01">GARCH(1,1), γ = 0.01</abbr>' in lstm
 
 
 def test_a_better_and_a_worse_score_than_naives_are_marked(analyst, run):
     board = band_board(analyst.get(reverse("models")).content.decode())
     lstm_test = re.search(r'<tr data-band-row="lstm-test"[^>]*>(.*?)</tr>', board, re.S).group(1)
 
-    marks = re.findall(r'<td class="num nowrap(?: group-start)?( score--\w+)?">(W80|W95)', lstm_test)
+    marks = re.findall(r'<td class="num(?: group-start)?( score--\w+)?">(W80|W95)', lstm_test)
 
     assert marks == [(" score--better", "W80"), (" score--worse", "W95")]
 
