@@ -147,3 +147,32 @@ def test_the_calibration_figure_is_plain_json_with_gaps_for_missing_numbers():
     assert figure["data"][1]["y"] == [None, None]
     assert figure["layout"]["yaxis"]["range"] == [0, 100] and figure["layout"]["barmode"] == "group"
     json.loads(json.dumps(figure, allow_nan=False))
+
+
+def test_fixed_bands_say_they_do_not_move_with_live_misses(signed_in):
+    ModelVersionFactory(
+        architecture="mlp",
+        is_champion=True,
+        intervals=band_intervals(volatility="realised", gamma=0.0),
+        test_metrics=walk_forward_test(rmae=1.0),
+    )
+
+    content = signed_in.get(reverse("dashboard")).content.decode()
+
+    assert text_of(content, "bands-state") == (
+        "Fixed bands (20-day realised volatility, γ = 0): not adapting scored best on cross-validation, so live "
+        "misses do not move them."
+    )
+
+
+def test_adaptive_bands_before_their_first_live_score_start_where_the_walk_forward_left_them(signed_in):
+    ModelVersionFactory(
+        architecture="mlp", is_champion=True, intervals=band_intervals(), test_metrics=walk_forward_test(rmae=1.0)
+    )
+
+    content = signed_in.get(reverse("dashboard")).content.decode()
+
+    assert text_of(content, "bands-state").startswith(
+        "Adaptive bands (EWMA volatility (RiskMetrics, λ = 0.94), γ = 0.01): before the first scored live day the "
+        "working miss rate is 0.200 for the 80% band"
+    )
