@@ -22,6 +22,7 @@ from forecasts.selectors.prices import price_bars_list
 from forecasts.services.api_tokens import api_token_get_or_create
 from forecasts.services.prediction import forecast_next_day_ensure
 from training.models import ModelVersion
+from training.schemas import AlphaSchema, CoverageByRegimeSchema, HeldSchema
 
 
 class DateRangeFilterSerializer(serializers.Serializer):
@@ -297,6 +298,58 @@ class LiveEvidenceOutputSerializer(serializers.Serializer):
     note = serializers.CharField(help_text='e.g. "12 live forecasts scored; evidence needs 20."')
 
 
+class LiveBandStateOutputSerializer(serializers.Serializer):
+    volatility = serializers.CharField(allow_null=True, help_text="The σ model of the bands: realised, ewma, garch.")
+    volatility_label = serializers.CharField(allow_null=True, help_text="The σ model in words.")
+    gamma = serializers.FloatField(allow_null=True, help_text="Adaptive conformal step γ (0: split-conformal bands).")
+    alpha0 = AlphaSchema(help_text="α of each band where the walk-forward replay ended: the live starting state.")
+    alpha = AlphaSchema(help_text="α of each band now, after the version's scored live days: α_0 + γ·Σ(α − miss).")
+    days = serializers.IntegerField(help_text="Scored live forecasts of the version the state has replayed.")
+    held = HeldSchema(help_text="Of those days, how many closes fell inside each band.")
+    through = serializers.DateField(allow_null=True, help_text="Target date of the last of them.")
+
+
+class BandCalibrationOutputSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(
+        choices=["live", "backtest"],
+        allow_null=True,
+        help_text="live: the champion's last `window` scored live days; backtest: fewer live days than the window, "
+        "so the walk-forward test's coverage per regime (its test_metrics.coverage_by_regime); null: neither.",
+    )
+    n = serializers.IntegerField(help_text="Days behind the coverage.")
+    by_regime = CoverageByRegimeSchema(help_text="Observed coverage per volatility tercile.")
+    note = serializers.CharField(allow_blank=True, help_text="Which days, in words.")
+
+
+class LiveBandsOutputSerializer(serializers.Serializer):
+    window = serializers.IntegerField(help_text="The window asked for: the last this many scored live days.")
+    n = serializers.IntegerField(help_text="Scored live forecasts of the champion in the window (late ones never).")
+    start = serializers.DateField(allow_null=True, help_text="Target date of the first of them.")
+    end = serializers.DateField(allow_null=True, help_text="Target date of the last of them.")
+    held_80 = serializers.IntegerField(help_text="Of those days, closes inside the 80% band.")
+    held_95 = serializers.IntegerField(help_text="Of those days, closes inside the 95% band.")
+    coverage_80 = serializers.FloatField(allow_null=True, help_text="held_80 / n (0-1); null without live days.")
+    coverage_95 = serializers.FloatField(allow_null=True, help_text="held_95 / n (0-1); null without live days.")
+    by_regime = CoverageByRegimeSchema(
+        help_text="Coverage on the calm, normal and volatile third of those days: terciles of the 20-day realised "
+        "gold volatility at each forecast's as-of day, from the stored closes; empty below three distinct values."
+    )
+    winkler_80 = serializers.FloatField(
+        allow_null=True, help_text="The champion's Winkler score of the 80% band over the winkler_n days, dollars."
+    )
+    naive_winkler_80 = serializers.FloatField(
+        allow_null=True, help_text="The naive forecast's Winkler score of its 80% band over the same days."
+    )
+    winkler_n = serializers.IntegerField(help_text="Days of the window the naive forecast also forecast live.")
+    state = LiveBandStateOutputSerializer(
+        allow_null=True, help_text="The champion's adaptive bands' state; null when its bands are not adaptive."
+    )
+    calibration = BandCalibrationOutputSerializer(
+        help_text="Observed coverage per regime as the dashboard's calibration chart draws it."
+    )
+    text = serializers.CharField(help_text='In words: "The 80% band held on 17 of the last 20 days (95%: 19 of 20)."')
+
+
 class AccuracyApi(APIView):
     class FilterSerializer(serializers.Serializer):
         window = serializers.ChoiceField(
@@ -321,6 +374,11 @@ class AccuracyApi(APIView):
                 f"The live record's evidence (late forecasts never count): from {LIVE_EVIDENCE_MIN} scored live "
                 "days on, the champion's rMAE and a Diebold–Mariano p against naive over them, whatever `source` is."
             )
+        )
+        bands = LiveBandsOutputSerializer(
+            help_text="The live band record: whether the champion's 80% and 95% bands held on its last `window` "
+            "scored live days, per volatility regime, its Winkler 80% against naive's and the adaptive state "
+            "(live days only, whatever `source` is)."
         )
 
     @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)

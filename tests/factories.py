@@ -150,8 +150,14 @@ def rolling_origin_cv(
     n: int = 100,
     start: dt.date = dt.date(2023, 1, 2),
     best_epoch: int | None = None,
+    bands: bool | dict = True,
+    interval_choice: list[dict] | None = None,
 ) -> dict:
-    """`cv_metrics` in the shape training.ml.evaluation.cv_metrics stores: one fold of `n` days per rMAE."""
+    """`cv_metrics` in the shape training.ml.evaluation.cv_metrics stores: one fold of `n` days per rMAE.
+
+    With `bands` (default) the interval keys as training.ml.pipeline stores them: `band_scores()` (or a dict of
+    its keyword arguments) and the CV `interval_choice` table (default: `interval_choice_table()`); `bands=False`
+    leaves them out, as on versions made before the bands were scored."""
     folds = []
     for i, rmae in enumerate(rmaes):
         first = start + dt.timedelta(days=140 * i)
@@ -182,12 +188,22 @@ def rolling_origin_cv(
     }
     if p_value is None:
         del metrics["p_value"]
+    if bands:
+        metrics.update(band_scores(n=n * len(folds), **({} if bands is True else bands)))
+        metrics["interval_choice"] = interval_choice_table() if interval_choice is None else interval_choice
     return metrics
 
 
-def walk_forward_test(*, rmae: float, naive_mae: float = 22.0, coverage_80: float = 0.8, **extra) -> dict:
-    """`test_metrics` in the shape training.ml.evaluation.walk_forward_metrics stores (plus `extra` keys)."""
+def walk_forward_test(
+    *, rmae: float, naive_mae: float = 22.0, coverage_80: float = 0.8, bands: bool | dict = True, **extra
+) -> dict:
+    """`test_metrics` in the shape training.ml.evaluation.walk_forward_metrics stores (plus `extra` keys).
+
+    With `bands` (default) the interval scores and coverage by regime of `band_scores()` (or of a dict of its
+    keyword arguments); `bands=False` leaves them out."""
+    scores = band_scores(n=250, coverage_80=coverage_80, **({} if bands is True else bands)) if bands else {}
     return {
+        **scores,
         "mae": naive_mae * rmae,
         "rmse": naive_mae * rmae * 1.3,
         "mape": 0.8 * rmae,
@@ -205,6 +221,90 @@ def walk_forward_test(*, rmae: float, naive_mae: float = 22.0, coverage_80: floa
     }
 
 
+# What each volatility regime's band covered by default (80%, 95%): calm days under-covered, volatile ones over.
+REGIME_COVERAGE = {"calm": (0.72, 0.93), "normal": (0.80, 0.95), "volatile": (0.88, 0.97)}
+
+
+def band_scores(
+    *,
+    n: int = 250,
+    coverage_80: float = 0.8,
+    coverage_95: float = 0.95,
+    width_80: float = 60.0,
+    width_95: float = 95.0,
+    winkler_80: float = 125.0,
+    winkler_95: float = 170.0,
+    pinball: float = 6.0,
+    crps: float = 12.0,
+    regimes: dict[str, tuple[float, float]] | None = None,
+) -> dict:
+    """The interval keys of `cv_metrics` / `test_metrics` (training.ml.metrics.window_metrics): coverage, width,
+    Winkler 80/95, pinball, CRPS and `coverage_by_regime` ({regime: (coverage_80, coverage_95)}; n split in thirds)."""
+    regimes = REGIME_COVERAGE if regimes is None else regimes
+    by_regime = {}
+    for i, (name, (c80, c95)) in enumerate(regimes.items()):
+        by_regime[name] = {
+            "n": n // 3 + (1 if i < n % 3 else 0),
+            "sigma_max": 0.006 * (i + 1),
+            "coverage_80": c80,
+            "coverage_95": c95,
+            "width_80": width_80 * (0.6 + 0.4 * i),
+            "width_95": width_95 * (0.6 + 0.4 * i),
+        }
+    return {
+        "coverage_80": coverage_80,
+        "coverage_95": coverage_95,
+        "width_80": width_80,
+        "width_95": width_95,
+        "winkler_80": winkler_80,
+        "winkler_95": winkler_95,
+        "pinball": pinball,
+        "crps": crps,
+        "coverage_by_regime": by_regime,
+    }
+
+
+def interval_choice_table(*, winner: tuple[str, float] = ("ewma", 0.01)) -> list[dict]:
+    """`cv_metrics["interval_choice"]`: every σ model × γ tried on CV with its scores; `winner` has the lowest."""
+    rows = []
+    for v, volatility in enumerate(("realised", "ewma", "garch")):
+        for g, gamma in enumerate((0.0, 0.01)):
+            winkler_80 = 126.0 + v + g * 0.5
+            row = {
+                "volatility": volatility,
+                "gamma": gamma,
+                "winkler_80": winkler_80,
+                "winkler_95": 171.0 + v,
+                "coverage_80": 0.79,
+                "coverage_95": 0.95,
+            }
+            if (volatility, gamma) == winner:
+                row["winkler_80"] = 120.0
+            row["score"] = row["winkler_80"] + row["winkler_95"]
+            rows.append(row)
+    return rows
+
+
+def band_intervals(*, volatility: str = "ewma", gamma: float = 0.01, state: dict | None = None) -> dict:
+    """`ModelVersion.intervals` as training.ml.pipeline stores it (and the scoring step's live `state`)."""
+    labels = {
+        "realised": "20-day realised volatility",
+        "ewma": "EWMA volatility (RiskMetrics, λ = 0.94)",
+        "garch": "GARCH(1,1) volatility",
+    }
+    intervals = {
+        "volatility": volatility,
+        "volatility_label": labels[volatility],
+        "gamma": gamma,
+        "alpha0": {"80": 0.2, "95": 0.05},
+        "quantiles": {"80": 1.28, "95": 1.96},
+        "calibration_days": 500,
+    }
+    if state is not None:
+        intervals["state"] = state
+    return intervals
+
+
 def run_with_candidates(*, p_values: dict[str, float | None], fold_rmaes: dict[str, list[float]] | None = None, **run):
     """A succeeded run whose candidates (naive first) carry rolling-origin evidence: {kind: p vs naive}."""
     training_run = TrainingRunFactory(params={**TrainingRunFactory.params.function(), "max_p": 0.1}, **run)
@@ -216,6 +316,7 @@ def run_with_candidates(*, p_values: dict[str, float | None], fold_rmaes: dict[s
             training_run=training_run,
             cv_metrics=rolling_origin_cv(rmaes=[1.0] * 5, p_value=None),
             test_metrics=walk_forward_test(rmae=1.0),
+            intervals=band_intervals(volatility="realised", gamma=0.0),
         )
     }
     for kind, p in p_values.items():
@@ -225,5 +326,6 @@ def run_with_candidates(*, p_values: dict[str, float | None], fold_rmaes: dict[s
             training_run=training_run,
             cv_metrics=rolling_origin_cv(rmaes=rmaes, p_value=p, best_epoch=None if kind == "drift" else 12),
             test_metrics=walk_forward_test(rmae=sum(rmaes) / len(rmaes) + 0.01),
+            intervals=band_intervals(),
         )
     return training_run, versions

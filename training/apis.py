@@ -12,13 +12,23 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from training.evidence import VerdictCode, promotion_reason_needed, run_max_p, version_verdict
+from training.evidence import (
+    VerdictCode,
+    naive_intervals,
+    promotion_reason_needed,
+    run_max_p,
+    run_naive_of,
+    run_naives,
+    version_verdict,
+)
 from training.forms import REASON_MAX_LENGTH
 from training.models import ModelVersion, TrainingRun
 from training.permissions import PROMOTE_MODEL_VERSION, START_TRAINING_RUN
 from training.schemas import (
     CVMetricsSchema,
     FeatureConfigSchema,
+    IntervalsSchema,
+    NaiveIntervalsSchema,
     ProtocolSchema,
     ProvenanceSchema,
     TestMetricsSchema,
@@ -78,6 +88,16 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
     provenance = evidence_json_field(
         ProvenanceSchema, help_text="Library versions and code commit (empty on versions made before it was stored)."
     )
+    intervals = evidence_json_field(
+        IntervalsSchema,
+        help_text="The bands: σ model and adaptive γ chosen on CV, the conformal multipliers, the live starting "
+        "state and, once live forecasts are scored, the live state (empty on versions made before them).",
+    )
+    naive_intervals = serializers.SerializerMethodField(
+        help_text="The bands of the same training run's naive version (for naive itself, its own), on the same CV "
+        "and walk-forward test days: its interval scores and coverage by regime, to set beside cv_metrics and "
+        "test_metrics without a second call; null when the run has no naive version."
+    )
 
     class Meta:
         model = ModelVersion
@@ -105,6 +125,7 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
             "test_start",
             "fitted_through",
             "intervals",
+            "naive_intervals",
             "training_run",
             "created_at",
         ]
@@ -125,6 +146,15 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
     def get_verdict(self, version: ModelVersion) -> dict:
         verdict = version_verdict(version)
         return {"code": verdict.code, "text": verdict.text, "max_p": verdict.max_p}
+
+    @extend_schema_field(NaiveIntervalsSchema(allow_null=True))
+    def get_naive_intervals(self, version: ModelVersion) -> dict | None:
+        naives = self.context.get("run_naives")  # the list's: one query for the page
+        if naives is None or version.architecture == ModelVersion.Architecture.NAIVE:
+            naive = run_naive_of(version)
+        else:
+            naive = naives.get(version.training_run_id)
+        return naive_intervals(naive)
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_max_p(self, version: ModelVersion) -> float | None:
@@ -174,7 +204,8 @@ class ModelVersionListApi(APIView):
         filters.is_valid(raise_exception=True)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(model_version_list(**filters.validated_data), request, view=self)
-        return paginator.get_paginated_response(ModelVersionOutputSerializer(page, many=True).data)
+        output = ModelVersionOutputSerializer(page, many=True, context={"run_naives": run_naives(page)})
+        return paginator.get_paginated_response(output.data)
 
 
 class ModelVersionDetailApi(APIView):

@@ -1,4 +1,4 @@
-"""Live accuracy: the champion against the naive forecast on the same scored days, with the evidence.
+"""Live accuracy: the champion against the naive forecast on the same scored days, with the evidence and the bands.
 
 Shared by the API (`/api/accuracy/`) and the dashboard's accuracy card; returns plain dicts of numbers.
 Only `live` forecasts count as live: late ones (made after their target close was stored, see
@@ -7,15 +7,16 @@ Only `live` forecasts count as live: late ones (made after their target close wa
 
 from __future__ import annotations
 
-import datetime as dt
 from statistics import fmean
 
 from django.conf import settings
 
 from forecasts.exceptions import ForecastError
 from forecasts.models import Forecast
+from forecasts.selectors.bands import live_band_record
+from forecasts.selectors.naive import naive_forecasts_by_day
 from training.models import ModelVersion
-from training.selectors import model_version_champion, model_version_naive_baseline
+from training.selectors import model_version_champion
 
 ACCURACY_WINDOWS = (20, 60, 250)
 # Scored live days (paired with naive) before the live record's rMAE and Diebold–Mariano p are reported.
@@ -34,12 +35,14 @@ def forecast_accuracy(*, window: int) -> dict:
          "start": date | None, "end": date | None, "rmae": float | None,
          "champion": {"id", "label", "architecture", "n", "mae", "mape", "direction_hit_rate", "coverage_80"} | None,
          "naive": {... the same keys} | None,
-         "evidence": {... see live_evidence}}
+         "evidence": {... see live_evidence},
+         "bands": {... see forecasts.selectors.bands.live_band_record}}
 
     `mae` is in dollars, `mape` in percent, `direction_hit_rate` and `coverage_80` are fractions (0-1);
     `direction_hit_rate` is None for the naive model, which never calls a direction. `rmae` is the champion's
     MAE divided by the naive MAE on the same days (below 1: the champion beats "tomorrow = today").
-    `evidence` is always about the live pairs, whatever `source` is.
+    `evidence` is always about the live pairs, whatever `source` is; so is `bands`, the champion's live bands
+    over its last `window` scored live days (whether they held, per volatility regime, Winkler 80% against naive).
     """
     if window not in ACCURACY_WINDOWS:
         raise ForecastError(f"The window must be one of {', '.join(map(str, ACCURACY_WINDOWS))} trading days.")
@@ -56,6 +59,7 @@ def forecast_accuracy(*, window: int) -> dict:
         "champion": None,
         "naive": None,
         "evidence": live_evidence([], champion=champion),
+        "bands": live_band_record(champion=champion, window=window),
     }
     if champion is None:
         return {**result, "note": "There is no champion model yet."}
@@ -166,23 +170,7 @@ def _scored_pairs(*, champion: ModelVersion, kind: str, window: int) -> list[tup
         rows = list(champion_rows[:window])
         return [(row, row) for row in reversed(rows)]
 
-    baseline = model_version_naive_baseline(champion=champion)
-    naive_rows = Forecast.objects.scored().filter(
-        kind=kind,
-        model_version__architecture=ModelVersion.Architecture.NAIVE,
-        target_date__in=champion_rows.values("target_date"),
-    )
-    if kind == Forecast.Kind.BACKTEST:
-        # A backtest belongs to its run's test window: compare with the naive version of the same run only.
-        if baseline is None:
-            return []
-        naive_rows = naive_rows.filter(model_version=baseline)
-    naive_by_day: dict[dt.date, Forecast] = {}
-    for row in naive_rows.select_related("model_version").order_by("-created_at"):
-        current = naive_by_day.get(row.target_date)
-        if current is None or (baseline is not None and row.model_version_id == baseline.pk):
-            naive_by_day[row.target_date] = row
-
+    naive_by_day = naive_forecasts_by_day(champion=champion, kind=kind, days=champion_rows.values("target_date"))
     pairs = []
     for row in champion_rows.iterator():
         naive = naive_by_day.get(row.target_date)

@@ -156,3 +156,64 @@ def forecast_figure(
             "showlegend": True,
         },
     }
+
+
+# The calibration chart: observed coverage of each band per volatility regime against its nominal level.
+REGIME_LABELS = {"calm": "Calm", "normal": "Normal", "volatile": "Volatile"}
+COVERAGE_COLORS = {"80": "#466ebe", "95": "#26407a"}  # the band's blue (BAND_LINE), and a darker one for 95%
+NOMINAL = {"80": 80.0, "95": 95.0}
+
+
+def _percent(value) -> float | None:
+    """A 0-1 fraction as percent rounded to 0.1; None for a missing or non-finite one."""
+    if value is None or isinstance(value, bool):
+        return None
+    number = float(value)
+    return round(number * 100.0, 1) if math.isfinite(number) else None
+
+
+def calibration_figure(*, by_regime: dict[str, dict]) -> dict:
+    """Observed against nominal coverage of the 80% and 95% bands on the calm, normal and volatile third of the days.
+
+    `by_regime` is `training.ml.metrics.coverage_by_regime`'s shape ({"calm": {"n", "coverage_80", "coverage_95",
+    ...}, ...}). Traces, in drawing order: one bar per band (observed, percent of the regime's days), then each
+    band's nominal level as a dashed line across the regimes. A band that holds reaches its line in every regime.
+    """
+    regimes = [name for name in REGIME_LABELS if isinstance(by_regime.get(name), dict)]
+    x = [REGIME_LABELS[name] for name in regimes]
+    days = [by_regime[name].get("n") for name in regimes]
+    data: list[dict] = []
+    for key in NOMINAL:
+        data.append(
+            {
+                "type": "bar",
+                "name": f"{key}% band: observed",
+                "x": x,
+                "y": [_percent(by_regime[name].get(f"coverage_{key}")) for name in regimes],
+                "customdata": days,
+                "marker": {"color": COVERAGE_COLORS[key]},
+                "hovertemplate": f"{key}% band held on %{{y:.1f}}% of %{{customdata}} days<extra></extra>",
+            }
+        )
+    for key, level in NOMINAL.items():
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"{key}% nominal",
+                "x": x,
+                "y": [level] * len(x),
+                "line": {"width": 1.5, "color": COVERAGE_COLORS[key], "dash": "dash"},
+                "hovertemplate": f"{key}% nominal<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": {
+            "barmode": "group",
+            "xaxis": {"type": "category"},
+            "yaxis": {"range": [0, 100], "ticksuffix": "%", "title": {"text": "Closes inside the band"}},
+            "hovermode": "closest",
+            "showlegend": True,
+        },
+    }

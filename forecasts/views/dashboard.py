@@ -23,7 +23,7 @@ from forecasts.models import Forecast
 from forecasts.selectors.accuracy import ACCURACY_WINDOWS, forecast_accuracy
 from forecasts.selectors.forecasts import forecast_latest, forecast_list
 from forecasts.selectors.prices import price_bars_list, price_latest_date
-from forecasts.views.charts import forecast_figure
+from forecasts.views.charts import calibration_figure, forecast_figure
 from training.evidence import champion_evidence
 from training.models import ModelVersion
 from training.selectors import model_version_champion, model_version_naive_baseline
@@ -136,6 +136,10 @@ def accuracy_context(*, query: DashboardQuery) -> dict:
                 "coverage_80_pct": _pct(metrics["coverage_80"]),
             }
     rmae = accuracy["rmae"]
+    bands = accuracy["bands"]
+    calibration = bands["calibration"]
+    figure = calibration_figure(by_regime=calibration["by_regime"]) if calibration["by_regime"] else None
+    where = "walk-forward test" if calibration["source"] == "backtest" else f"last {calibration['n']} live days"
     return {
         "query": query,
         "windows": ACCURACY_WINDOWS,
@@ -143,6 +147,12 @@ def accuracy_context(*, query: DashboardQuery) -> dict:
         "champion_metrics": rows.get("champion"),
         "naive_metrics": rows.get("naive"),
         "beats_naive": None if rmae is None else rmae < 1.0,
+        "bands": bands,
+        "show_bands": bands["n"] > 0 or figure is not None,
+        "calibration_figure": figure,
+        "calibration_label": (
+            f"Observed against nominal coverage of the 80% and 95% bands on calm, normal and volatile days, {where}"
+        ),
     }
 
 

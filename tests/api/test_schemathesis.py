@@ -33,6 +33,7 @@ from tests.factories import (
     MLEngineerFactory,
     ModelVersionFactory,
     TrainingRunFactory,
+    band_intervals,
     rolling_origin_cv,
     walk_forward_test,
 )
@@ -77,14 +78,17 @@ def seeded(monkeypatch):
         cv_metrics=rolling_origin_cv(rmaes=[1.0] * 5, p_value=None),
         test_metrics=walk_forward_test(rmae=1.0),
     )
-    # The evidence in every shape the API documents: full rolling-origin CV with interval scores and provenance,
-    # a version without them, and one made before the protocol.
+    # The evidence in every shape the API documents: full rolling-origin CV with interval scores, the bands' live
+    # state and provenance, a version without them, and one made before the protocol.
     champion = ModelVersionFactory(
         architecture=ModelVersion.Architecture.MLP,
         training_run=run,
         is_champion=True,
         cv_metrics=rolling_origin_cv(rmaes=[0.98, 0.99, 1.01, 0.97, 0.99], p_value=0.04, best_epoch=9),
-        test_metrics=walk_forward_test(rmae=0.99, winkler_80=80.5, coverage_by_regime={"calm": 0.82}),
+        test_metrics=walk_forward_test(rmae=0.99, winkler_80=80.5),
+        intervals=band_intervals(
+            state={"alpha": {"80": 0.21, "95": 0.05}, "days": 3, "held": {"80": 2, "95": 3}, "through": "2025-09-24"}
+        ),
         protocol={"test_days": 250, "selection_days": 500, "folds": 5, "retrain_every": 21, "lookback": 20},
         feature_config={"lags": 5, "ma_window": 5, "vol_windows": [5, 20]},
         provenance={"library_versions": {"numpy": "2.3.3"}, "code_commit": "abc1234"},
@@ -92,7 +96,8 @@ def seeded(monkeypatch):
     ModelVersionFactory(
         architecture=ModelVersion.Architecture.CNN,
         training_run=run,
-        cv_metrics=rolling_origin_cv(rmaes=[1.0, 1.02, 0.99, 1.01, 1.0], p_value=0.6),
+        cv_metrics=rolling_origin_cv(rmaes=[1.0, 1.02, 0.99, 1.01, 1.0], p_value=0.6, bands=False),
+        test_metrics=walk_forward_test(rmae=1.0, bands=False),
     )
     ModelVersionFactory(architecture=ModelVersion.Architecture.LSTM, cv_metrics={"legacy_validation": {"mae": 19.0}})
     for day in days[-30:-1]:

@@ -2,8 +2,9 @@
 
 Real history from ../shared/data, a tiny champion trained through the real training service, the real
 forecast service; then the pages as an analyst sees them: the forecast card, the chart drawn by Plotly,
-a range switch swapped in by htmx without a page load, and a tuning run started from the page and watched
-to the end by htmx polling. Screenshots land in the test's tmp_path (desktop and phone width).
+a range switch swapped in by htmx without a page load, whether the live bands held and their calibration chart,
+and a tuning run started from the page and watched to the end by htmx polling. Screenshots land in the test's
+tmp_path (desktop and phone width).
 
 Every page is served with the production Content-Security-Policy (the test settings send it too): a script or
 style it blocks is a console error, and the tests allow none.
@@ -16,10 +17,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from forecasts.models import Forecast
+from forecasts.selectors.accuracy import forecast_accuracy
 from tests.conftest import GOLD_CSV, SPX_CSV, require_services
 from tests.factories import MLEngineerFactory, StaffUserFactory
 from training.models import ModelVersion
-from training.selectors import model_version_edge_series
+from training.selectors import model_version_edge_series, model_version_naive_baseline
+
+REGIMES = ("calm", "normal", "volatile")
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -84,6 +89,29 @@ def _sign_in(page, base_url: str, username: str) -> None:
     page.wait_for_url(f"{base_url}/")
 
 
+def _live_days_from_the_backtest(champion: ModelVersion, *, days: int) -> list[Forecast]:
+    """The champion's (and its naive baseline's) last `days` scored backtest forecasts stored again as live ones:
+    a live record with real bands on real closes, scored as the scoring step would have scored them."""
+    live = []
+    naive = model_version_naive_baseline(champion=champion)  # the champion itself when naive won
+    for version in dict.fromkeys(v for v in (champion, naive) if v is not None):
+        rows = list(Forecast.objects.filter(model_version=version, kind="backtest").order_by("-target_date")[:days])
+        for row in rows:
+            row.pk, row.kind = None, Forecast.Kind.LIVE
+        Forecast.objects.bulk_create(rows)
+        if version == champion:
+            live = rows
+    return live
+
+
+def _drawn(page, selector: str, trace_name: str) -> list:
+    """The y values Plotly drew for one trace of a chart."""
+    return page.evaluate(
+        "([selector, name]) => document.querySelector(selector).data.find(t => t.name === name).y",
+        [selector, trace_name],
+    )
+
+
 def _chart_points(page, selector: str = "#dashboard-chart .chart") -> int:
     page.wait_for_selector(f'{selector}[data-chart-ready="true"]', timeout=20_000)
     return int(page.get_attribute(selector, "data-points"))
@@ -93,6 +121,7 @@ def test_dashboard_chart_range_switch_and_a_tuning_run_watched_to_the_end(
     browser, live_server, champion_with_forecast, settings, tmp_path
 ):
     settings.TRAINING_EAGER_IN_THREAD = True  # a run started from the page executes in the server's thread
+    live = _live_days_from_the_backtest(champion_with_forecast.model_version, days=20)
     engineer = MLEngineerFactory()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -140,10 +169,28 @@ def test_dashboard_chart_range_switch_and_a_tuning_run_watched_to_the_end(
     assert "range=1Y" not in page.url
     assert page.evaluate("window.__marker") == 1
 
-    # The accuracy tabs swap too.
+    # The accuracy card says whether the live bands held, and draws observed vs nominal coverage per regime.
+    held = {key: sum(bool(getattr(row, f"inside_{key}")) for row in live) for key in ("80", "95")}
+    sentence = page.text_content("[data-testid=bands-held]").strip()
+    assert sentence == f"The 80% band held on {held['80']} of the last 20 days (95%: {held['95']} of 20).", sentence
+    calibration = "#dashboard-accuracy .chart[data-chart-source=calibration-chart]"
+    assert _chart_points(page, calibration) == 12  # 80% and 95% bars and nominal lines over three regimes
+    by_regime = forecast_accuracy(window=20)["bands"]["by_regime"]
+    observed_80 = [round(by_regime[r]["coverage_80"] * 100, 1) for r in REGIMES]
+    assert _drawn(page, calibration, "80% band: observed") == observed_80
+    assert "last 20 live days" in page.text_content("[data-testid=calibration-note]")
+
+    # The accuracy tabs swap too: 20 live days are too few for the 60-day window, so the chart shows the test's.
     page.click("#dashboard-accuracy nav >> text=Last 60")
     page.wait_for_selector('#dashboard-accuracy a[aria-current="true"]:has-text("Last 60")')
     assert page.evaluate("window.__marker") == 1
+    assert page.text_content("[data-testid=bands-held]").strip().startswith("Only 20 scored live days so far")
+    assert "walk-forward test's coverage per regime" in page.text_content("[data-testid=calibration-note]")
+    _chart_points(page, calibration)
+    test_regimes = champion_with_forecast.model_version.test_metrics["coverage_by_regime"]
+    assert _drawn(page, calibration, "95% band: observed") == [
+        round(test_regimes[r]["coverage_95"] * 100, 1) for r in REGIMES
+    ]
 
     # So does the forecast table's pagination.
     page.click("#dashboard-forecasts >> text=Older →")
@@ -169,8 +216,13 @@ def test_dashboard_chart_range_switch_and_a_tuning_run_watched_to_the_end(
     # The models page is the run's leaderboard: every candidate, its fold bars and a verdict.
     page.goto(f"{live_server.url}/models/")
     board = page.locator("[data-testid=leaderboard]")
-    kinds = board.locator("tbody tr").evaluate_all("rows => rows.map(row => row.dataset.architecture)")
+    kinds = board.locator("tbody tr[data-architecture]").evaluate_all("rows => rows.map(r => r.dataset.architecture)")
     assert kinds == ["naive", "drift", "mlp"]
+    band_rows = board.locator("[data-testid=band-leaderboard] tr[data-band-row]")
+    assert band_rows.evaluate_all("rows => rows.map(r => r.dataset.bandRow)") == [
+        f"{kind}-{window}" for kind in kinds for window in ("cv", "test")
+    ]
+    assert " vs naive " in board.locator("tr[data-band-row=mlp-test]").text_content()
     verdicts = [v.strip() for v in board.locator("[data-testid=verdict]").all_text_contents()]
     assert verdicts[0] == "the baseline"
     for verdict in verdicts[1:]:

@@ -13,11 +13,29 @@ Promoting a version by hand needs a written reason when its p is not below `sett
 CV evidence at all; naive never does (it is the fallback the rule itself chooses). The champion rule is
 training.ml.selection's, applied here to the stored metrics of a run's versions.
 
-Modules: `verdicts` (the verdict, the p format, the promotion reason rule and evidence table) and `leaderboard` (a
-run's candidates side by side, the rule's pick, how the champion got there, the dashboard's sentence). Everything
-is importable from here.
+Modules: `verdicts` (the verdict, the p format, the promotion reason rule and evidence table), `leaderboard` (a
+run's candidates side by side, the rule's pick, how the champion got there, the dashboard's sentence) and `bands`
+(coverage per volatility regime and the interval scores beside the same run's naive band, on CV and on the
+walk-forward test, the σ model and γ and the CV choice of them). Everything is importable from here.
 """
 
+from training.evidence.bands import (
+    INTERVAL_KEYS,
+    NO_BAND_SCORES,
+    BandEvidence,
+    ChoiceRow,
+    LiveState,
+    RegimeCoverage,
+    ScoreVsNaive,
+    WindowBands,
+    band_evidence,
+    interval_choice,
+    live_state,
+    naive_intervals,
+    run_naive,
+    run_naive_of,
+    run_naives,
+)
 from training.evidence.leaderboard import (
     ChampionEvidence,
     ChampionNote,
@@ -49,6 +67,21 @@ from training.evidence.verdicts import (
 )
 
 __all__ = [
+    "INTERVAL_KEYS",
+    "NO_BAND_SCORES",
+    "BandEvidence",
+    "ChoiceRow",
+    "LiveState",
+    "RegimeCoverage",
+    "ScoreVsNaive",
+    "WindowBands",
+    "band_evidence",
+    "interval_choice",
+    "live_state",
+    "naive_intervals",
+    "run_naive",
+    "run_naive_of",
+    "run_naives",
     "KIND_LABELS",
     "NAIVE_IN_WORDS",
     "NO_CV_EVIDENCE",

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from training.evidence.bands import BandEvidence, band_evidence, run_naive
 from training.evidence.verdicts import (
     NAIVE,
     NAIVE_IN_WORDS,
@@ -193,6 +194,7 @@ class LeaderboardRow:
     winkler_80: float | None
     champion: ChampionNote | None
     rule_pick: bool
+    bands: BandEvidence  # coverage by regime and interval scores beside the run's naive band
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,7 @@ def run_leaderboard(*, run: TrainingRun) -> Leaderboard:
     max_p = run_max_p(run)
     decision = rule_decision(versions, max_p=max_p)
     pick = decision.champion.version_row if decision is not None else None
+    naive = run_naive(versions)
     rows = []
     for version in versions:
         test = version.test_metrics or {}
@@ -228,6 +231,7 @@ def run_leaderboard(*, run: TrainingRun) -> Leaderboard:
                 winkler_80=test.get("winkler_80"),
                 champion=champion_note(version),
                 rule_pick=pick is not None and pick.pk == version.pk,
+                bands=band_evidence(version, naive=naive),
             )
         )
     return Leaderboard(

@@ -18,10 +18,12 @@ from forecasts.views.charts import forecast_figure
 from goldsite.errors import GoldsiteError
 from training.charts import edge_figure
 from training.evidence import (
+    band_evidence,
     champion_note,
     has_cv_evidence,
     promotion_evidence,
     run_leaderboard,
+    run_naive_of,
     sigma_model_label,
     version_verdict,
 )
@@ -172,6 +174,7 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
             for name, value in sorted(version.feature_config.items())
         ],
         "sigma_model": sigma_model_label(version),
+        "bands": band_evidence(version, naive=run_naive_of(version)),
         "library_versions": sorted((version.provenance.get("library_versions") or {}).items()),
         "code_commit": version.provenance.get("code_commit"),
         "edge": edge,

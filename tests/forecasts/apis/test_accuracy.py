@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from forecasts.services.scoring import forecast_apply_actual
-from tests.factories import ForecastFactory, ModelVersionFactory, TrainingRunFactory
-from tests.forecasts.forecasters import trading_days
+from tests.factories import ForecastFactory, ModelVersionFactory, TrainingRunFactory, band_intervals, walk_forward_test
+from tests.forecasts.forecasters import store_closes, trading_days
 from training.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
@@ -15,11 +15,12 @@ URL = "/api/accuracy/"
 DAYS = trading_days(dt.date(2025, 1, 2), dt.date(2025, 12, 31))
 
 
-def scored(version, day, *, predicted, kind="live"):
+def scored(version, day, *, predicted, kind="live", as_of=None):
     forecast = ForecastFactory.build(
         model_version=version,
         kind=kind,
         target_date=day,
+        as_of_date=as_of or dt.date(2025, 9, 24),
         last_close=1990.0,
         predicted_close=predicted,
         lower_80=predicted - 15,
@@ -64,6 +65,7 @@ def test_compares_live_forecasts_when_there_are_enough(api, history):
         "champion",
         "naive",
         "evidence",
+        "bands",
     }
     assert (body["window"], body["source"], body["n"], body["live_n"]) == (20, "live", 20, 20)
     assert body["rmae"] == pytest.approx(0.5)
@@ -134,3 +136,66 @@ def test_other_windows_are_refused(api, window):
     response = api.get(URL, {"window": window})
     assert response.status_code == 400
     assert list(response.json()) == ["window"]
+
+
+def test_the_live_band_record_says_whether_the_bands_held(api, history):
+    champion, _ = history
+
+    bands = api.get(URL, {"window": 20}).json()["bands"]
+
+    assert bands["text"] == "The 80% band held on 20 of the last 20 days (95%: 20 of 20)."
+    assert (bands["n"], bands["held_80"], bands["held_95"], bands["coverage_80"]) == (20, 20, 20, 1.0)
+    assert (bands["start"], bands["end"]) == (DAYS[10].isoformat(), DAYS[29].isoformat())
+    # both bands are $30 wide and every close is inside: the Winkler score is the width
+    assert (bands["winkler_80"], bands["naive_winkler_80"], bands["winkler_n"]) == (30.0, 30.0, 20)
+    assert bands["by_regime"] == {}  # no stored closes, so no volatility to split the days by
+    assert bands["state"] is None  # the factory's champion has no adaptive bands
+    assert bands["calibration"] == {
+        "source": None,
+        "n": 0,
+        "by_regime": {},
+        "note": "No volatility known for the live days, and no walk-forward coverage per regime stored.",
+    }
+
+
+def test_the_band_record_splits_live_days_by_volatility_and_carries_the_adaptive_state(api):
+    run = TrainingRunFactory()
+    state = {"alpha": {"80": 0.21, "95": 0.05}, "days": 24, "held": {"80": 20, "95": 23}, "through": "2025-02-07"}
+    champion = ModelVersionFactory(
+        architecture="mlp", is_champion=True, training_run=run, intervals=band_intervals(state=state)
+    )
+    ModelVersionFactory(architecture="naive", training_run=run)
+    store_closes(DAYS[:60])
+    for i in range(30, 54):
+        scored(champion, DAYS[i + 1], predicted=1995.0, as_of=DAYS[i])
+
+    bands = api.get(URL, {"window": 20}).json()["bands"]
+
+    assert set(bands["by_regime"]) == {"calm", "normal", "volatile"}
+    assert sum(regime["n"] for regime in bands["by_regime"].values()) == 20
+    assert set(bands["by_regime"]["calm"]) == {"n", "sigma_max", "coverage_80", "coverage_95", "width_80", "width_95"}
+    assert bands["calibration"]["source"] == "live"
+    assert bands["calibration"]["by_regime"] == bands["by_regime"]
+    assert bands["state"] == {
+        "volatility": "ewma",
+        "volatility_label": "EWMA volatility (RiskMetrics, λ = 0.94)",
+        "gamma": 0.01,
+        "alpha0": {"80": 0.2, "95": 0.05},
+        "alpha": {"80": 0.21, "95": 0.05},
+        "days": 24,
+        "held": {"80": 20, "95": 23},
+        "through": "2025-02-07",
+    }
+    assert bands["winkler_n"] == 0 and bands["naive_winkler_80"] is None  # naive forecast none of those days
+
+
+def test_with_few_live_days_the_band_record_falls_back_to_the_test_coverage(api):
+    champion = ModelVersionFactory(architecture="mlp", is_champion=True, test_metrics=walk_forward_test(rmae=0.99))
+    for day in DAYS[:5]:
+        scored(champion, day, predicted=1995.0)
+
+    bands = api.get(URL, {"window": 20}).json()["bands"]
+
+    assert bands["text"].startswith("Only 5 scored live days so far (fewer than the 20 of this window)")
+    assert bands["calibration"]["source"] == "backtest"
+    assert bands["calibration"]["by_regime"]["calm"]["coverage_80"] == 0.72

@@ -2,6 +2,8 @@
 `training.promote_modelversion` and `training.add_trainingrun` (the "ML engineers" group), not just staff."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -255,6 +257,73 @@ class TestEvidence:
         assert legacy["max_p"] is None and legacy["provenance"] == {}
 
 
+class TestBands:
+    """The bands' evidence: the interval keys pass through cv_metrics / test_metrics / intervals, and
+    `naive_intervals` carries the same run's naive band so a client compares without a second call."""
+
+    def test_a_version_carries_its_bands_and_its_runs_naive_band(self, api):
+        run, versions = run_with_candidates(p_values={"lstm": 0.03})
+        lstm, naive = versions["lstm"], versions["naive"]
+        naive.test_metrics["winkler_80"] = 125.4
+        naive.save()
+        lstm.test_metrics["winkler_80"] = 125.3
+        lstm.save()
+        ModelVersionFactory(architecture="naive", hyperparameters={})  # another run's naive: never used
+
+        body = api.get(f"/api/models/{lstm.pk}/").json()
+
+        assert body["test_metrics"]["winkler_80"] == 125.3
+        assert body["test_metrics"]["coverage_by_regime"]["calm"]["coverage_80"] == 0.72
+        assert [row["volatility"] for row in body["cv_metrics"]["interval_choice"]][:2] == ["realised", "realised"]
+        assert body["intervals"]["volatility"] == "ewma" and body["intervals"]["gamma"] == 0.01
+        bands = body["naive_intervals"]
+        assert (bands["id"], bands["label"]) == (naive.pk, str(naive))
+        assert bands["test"]["winkler_80"] == 125.4
+        assert set(bands["test"]) == {
+            "coverage_80", "coverage_95", "width_80", "width_95", "winkler_80", "winkler_95", "pinball", "crps",
+            "coverage_by_regime",
+        }  # fmt: skip
+        assert bands["cv"]["coverage_by_regime"] == naive.cv_metrics["coverage_by_regime"]
+        assert "interval_choice" not in bands["cv"]
+
+    def test_naives_own_bands_are_its_naive_intervals_and_a_version_without_a_run_has_none(self, api):
+        _, versions = run_with_candidates(p_values={"mlp": 0.5})
+        alone = ModelVersionFactory(architecture="mlp")
+
+        naive = api.get(f"/api/models/{versions['naive'].pk}/").json()
+        lonely = api.get(f"/api/models/{alone.pk}/").json()
+
+        assert naive["naive_intervals"]["id"] == versions["naive"].pk
+        assert lonely["naive_intervals"] is None
+
+    def test_a_version_made_before_the_bands_has_empty_windows(self, api):
+        run = TrainingRunFactory()
+        ModelVersionFactory(architecture="naive", hyperparameters={}, training_run=run)
+        legacy = ModelVersionFactory(architecture="mlp", training_run=run)
+
+        body = api.get(f"/api/models/{legacy.pk}/").json()
+
+        assert body["naive_intervals"]["cv"] == {} and body["naive_intervals"]["test"] == {}
+        assert body["intervals"] == {}
+
+    def test_the_list_gives_each_version_its_own_runs_naive_band_in_one_query(self, api):
+        _, first_versions = run_with_candidates(p_values={"mlp": 0.5})
+        api.get("/api/models/")  # the token's first use
+        with CaptureQueriesContext(connection) as one_run:
+            api.get("/api/models/")
+        _, second_versions = run_with_candidates(p_values={"mlp": 0.5, "lstm": 0.2})
+
+        with CaptureQueriesContext(connection) as two_runs:
+            results = api.get("/api/models/").json()["results"]
+
+        assert len(results) == 5
+        assert len(two_runs) == len(one_run)
+        naive_of = {v["id"]: v["naive_intervals"]["id"] for v in results}
+        assert naive_of[first_versions["mlp"].pk] == first_versions["naive"].pk
+        assert naive_of[second_versions["lstm"].pk] == second_versions["naive"].pk
+        assert naive_of[second_versions["naive"].pk] == second_versions["naive"].pk
+
+
 def schema_components() -> dict:
     response = APIClient().get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
@@ -272,6 +341,16 @@ def schema_components() -> dict:
         "ProtocolSchema",
         "FeatureConfigSchema",
         "ProvenanceSchema",
+        "IntervalScoresSchema",
+        "IntervalChoiceSchema",
+        "RegimeCoverageSchema",
+        "CoverageByRegimeSchema",
+        "IntervalsSchema",
+        "AlphaSchema",
+        "QuantilesSchema",
+        "HeldSchema",
+        "BandStateSchema",
+        "NaiveIntervalsSchema",
     ],
 )
 def test_the_schema_describes_every_field_of_the_evidence(component):
@@ -293,3 +372,29 @@ def test_the_schema_spells_out_the_evidence_shapes():
     assert schemas["VerdictCodeEnum"]["enum"] == ["baseline", "beats_naive", "no_evidence", "no_cv_evidence"]
     promote = schemas["ModelVersionPromoteInputRequest"]["properties"]["reason"]
     assert "Required (400 otherwise)" in promote["description"]
+
+
+def test_the_schema_spells_out_the_bands():
+    schemas = schema_components()
+    version = schemas["ModelVersionOutput"]["properties"]
+    ref = "#/components/schemas/"
+
+    assert version["intervals"]["allOf"] == [{"$ref": ref + "IntervalsSchema"}]
+    assert version["naive_intervals"]["allOf"] == [{"$ref": ref + "NaiveIntervalsSchema"}]
+    assert version["naive_intervals"]["nullable"] is True
+    for window in ("CVMetricsSchema", "TestMetricsSchema"):
+        properties = schemas[window]["properties"]
+        assert {"winkler_80", "winkler_95", "pinball", "crps", "coverage_80", "coverage_95"} <= set(properties)
+        assert properties["coverage_by_regime"]["allOf"] == [{"$ref": ref + "CoverageByRegimeSchema"}]
+    assert set(schemas["CoverageByRegimeSchema"]["properties"]) == {"calm", "normal", "volatile"}
+    assert set(schemas["RegimeCoverageSchema"]["properties"]) == {
+        "n", "sigma_max", "coverage_80", "coverage_95", "width_80", "width_95"
+    }  # fmt: skip
+    choice = schemas["CVMetricsSchema"]["properties"]["interval_choice"]
+    assert choice["items"] == {"$ref": ref + "IntervalChoiceSchema"}
+    intervals = schemas["IntervalsSchema"]["properties"]
+    assert {"volatility", "volatility_label", "gamma", "alpha0", "quantiles", "calibration_days", "state"} == set(
+        intervals
+    )
+    assert set(schemas["BandStateSchema"]["properties"]) == {"alpha", "days", "held", "through"}
+    assert set(schemas["AlphaSchema"]["properties"]) == {"80", "95"}
