@@ -253,6 +253,9 @@ TRAINING_TEST_DAYS = env.int("TRAINING_TEST_DAYS", default=250)
 TRAINING_SELECTION_DAYS = env.int("TRAINING_SELECTION_DAYS", default=500)
 TRAINING_FOLDS = env.int("TRAINING_FOLDS", default=5)
 TRAINING_RETRAIN_EVERY = env.int("TRAINING_RETRAIN_EVERY", default=21)  # trading days: walk-forward and live refits
+# Adaptive conformal γ of the bands: "cv" chooses it on the CV interval score from 0, 0.005, 0.01, 0.02, 0.05
+# (with the σ model); a number fixes it (0: split conformal).
+BANDS_ACI_GAMMA = env.str("BANDS_ACI_GAMMA", default="cv")
 # Hyperopt configurations proposed together (batched TPE); each batch's folds are fitted in parallel.
 TRAINING_TRIAL_BATCH = env.int("TRAINING_TRIAL_BATCH", default=5)
 # A candidate other than naive is champion only if its one-sided Diebold–Mariano p against naive is below this.

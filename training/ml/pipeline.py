@@ -101,8 +101,10 @@ def candidate_open(
     experiment: str,
     artifact_root: str | None = None,
     parent_run_id: str | None = None,
+    gammas: list[float] | None = None,
 ) -> Candidate:
-    """Check the request and the history, open the candidate's MLflow run and plan its fits."""
+    """Check the request and the history, open the candidate's MLflow run and plan its fits. `gammas`: the
+    adaptive-conformal γ values its bands choose from on CV (None: `training.ml.intervals.GAMMAS`)."""
     method = method_class(kind)
     if method.tuning == "derived":
         raise ValueError(f"a {kind} is built from its members' results: use ensemble_candidate")
@@ -124,6 +126,7 @@ def candidate_open(
         seed=seed,
         max_epochs=max_epochs,
         patience=patience,
+        gammas=None if gammas is None else [float(g) for g in gammas],
     )
     tags = {**description_tags(samples, windows, kind, protocol), "run_kind": "train" if plan.reuse else "tune"}
     tracker = CandidateTracker(
@@ -237,6 +240,7 @@ def candidate_complete(
             started=time.perf_counter() - (time.time() - candidate.started),
             stage_seconds=stage_seconds,
             step=step,
+            gammas=plan.gammas,
         )
         result.stage_seconds["mlflow"] = round(stage_seconds["mlflow"] + tracker.seconds, 3)
         return result

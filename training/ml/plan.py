@@ -137,6 +137,7 @@ class CandidatePlan:
     stage: str = STAGE_CV  # "cv", then "walk", then "complete"
     pending: list[dict[str, Any]] = field(default_factory=list)  # the configurations of the round out
     walk: list[dict[str, Any]] = field(default_factory=list)  # the walk-forward units' results
+    gammas: list[float] | None = None  # the adaptive-conformal γ values the bands choose from (None: the grid)
 
     # -- what to fit ----------------------------------------------------------------------------------------
     @property

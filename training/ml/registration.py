@@ -89,10 +89,13 @@ def register_candidate(
     started: float,
     stage_seconds: dict[str, float],
     step: Callable[[str], None],
+    gammas: list[float] | None = None,
 ) -> CandidateResult:
     """Bands, figures and registration, the same for every kind (see the module docstring)."""
     t0 = time.perf_counter()
-    bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward)
+    bands = fit_bands(
+        samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward, gammas=gammas
+    )
     stage_seconds["bands"] = round(time.perf_counter() - t0, 3)
     forecaster = Forecaster(
         model=served, feature_config=samples.feature_config, volatility=bands.volatility, calibration=bands.calibration

@@ -121,6 +121,7 @@ def training_candidates_open(*, run: TrainingRun, kinds: list[str], reuse: dict 
             hyperparameters=None if reuse is None else reuse.get(kind, {}),
             protocol=Protocol(**run.params["protocol"]),
             batch_size=run.params.get("batch_size", settings.TRAINING_TRIAL_BATCH),
+            gammas=run.params.get("gammas"),
             parent_run_id=run.params["mlflow_parent_run_id"],
             **_mlflow(),
         )

@@ -85,6 +85,7 @@ def training_run_start(
         "architectures": [a for a in NETWORK_ARCHITECTURES if a in architectures],
         "protocol": protocol.to_dict(),
         "max_p": settings.CHAMPION_MAX_P,
+        "gammas": bands_gammas(),
         "promote": promote,
     }
     try:
@@ -106,6 +107,21 @@ def training_run_start(
         TrainingRun.objects.filter(pk=run.pk).update(task_id=task_id)
     run.refresh_from_db()
     return run
+
+
+def bands_gammas() -> list[float] | None:
+    """The adaptive-conformal γ a run's bands choose from on CV: BANDS_ACI_GAMMA "cv" (the default) lets CV
+    choose from the grid; a number fixes it (0: plain split conformal)."""
+    value = str(settings.BANDS_ACI_GAMMA).strip().lower()
+    if value == "cv":
+        return None
+    try:
+        gamma = float(value)
+    except ValueError:
+        raise TrainingError(f"BANDS_ACI_GAMMA must be 'cv' or a number from 0 to 0.2, not {value!r}.") from None
+    if not 0.0 <= gamma <= 0.2:
+        raise TrainingError(f"BANDS_ACI_GAMMA must be 'cv' or a number from 0 to 0.2, not {value!r}.")
+    return [gamma]
 
 
 def training_refit_due() -> tuple[bool, str]:

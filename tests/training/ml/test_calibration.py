@@ -46,3 +46,14 @@ def test_the_served_sigma_model_learnt_from_every_return(fitted, closes):
     assert bands.volatility.kind == bands.choice["volatility"]
     last = np.array([len(closes) - 1])
     assert bands.volatility.sigma(samples.gold_returns, last)[0] > 0
+
+
+def test_a_fixed_gamma_is_the_only_one_the_bands_try(closes):
+    samples = Samples.from_closes(closes)
+    windows = Windows.for_samples(samples, PROTOCOL)
+    cv = rolling_origin(lambda: Drift({"window": 60}), samples, windows.folds, seed=0)
+    walk = rolling_origin(lambda: Drift({"window": 60}), samples, windows.walk_forward, seed=0)
+    bands = fit_bands(
+        samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward, gammas=[0.02]
+    )
+    assert bands.calibration.gamma == 0.02 and {row["gamma"] for row in bands.choice["table"]} == {0.02}

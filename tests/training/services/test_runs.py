@@ -197,3 +197,17 @@ def test_a_refit_is_due_once_the_champion_is_retrain_every_trading_days_old(sett
 
 def test_without_a_champion_fitted_on_all_data_a_refit_is_due():
     assert runs.training_refit_due() == (True, "no champion fitted on all data yet")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("cv", None), ("0", [0.0]), ("0.01", [0.01])])
+def test_the_bands_gamma_is_chosen_on_cv_unless_a_setting_fixes_it(settings, no_execution, value, expected):
+    settings.BANDS_ACI_GAMMA = value
+    assert runs.training_run_start(kind="tune", trials=1).params["gammas"] == expected
+
+
+@pytest.mark.parametrize("value", ["sometimes", "0.5", "-1"])
+def test_a_bands_gamma_that_makes_no_sense_is_refused(settings, no_execution, value):
+    settings.BANDS_ACI_GAMMA = value
+    with pytest.raises(TrainingError, match="BANDS_ACI_GAMMA"):
+        runs.training_run_start(kind="tune", trials=1)
+    assert not TrainingRun.objects.exists()
