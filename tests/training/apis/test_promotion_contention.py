@@ -1,7 +1,9 @@
-"""Simultaneous promotions on the embedded SQLite database: each one succeeds or answers 409, never 500.
+"""Simultaneous promotions: each one succeeds or answers 409, never 500.
 
-The suite's database is in memory; these tests copy it into a file (the embedded default's shape) and give each
-request thread its own connection to that file, as the threads of a real server have.
+On the embedded SQLite database the suite's database is in memory; these tests copy it into a file (the embedded
+default's shape) and give each request thread its own connection to that file, as the threads of a real server
+have. On PostgreSQL each thread already has its own connection to the test database; only the race of five
+promotions applies there (the lock-timeout cases are SQLite's file lock).
 """
 
 import sqlite3
@@ -18,12 +20,32 @@ from training.models import ChampionChange, ModelVersion
 
 REQUESTS = 5
 
+sqlite_only = pytest.mark.skipif(
+    connections[DEFAULT_DB_ALIAS].vendor != "sqlite", reason="SQLite's file lock; PostgreSQL queues promotions"
+)
+
 
 @pytest.fixture
 def file_database(transactional_db, tmp_path):
-    """connected(timeout=20) -> a context in which this thread's default connection is to a file copy of the db."""
-    path = tmp_path / "goldsite.sqlite3"
+    """connected(timeout=20) -> a context in which this thread has its own connection to the database.
+
+    On SQLite that is a connection to a file copy of the in-memory database; on PostgreSQL, to the test database
+    (closed when the context ends, as a server thread's is).
+    """
     memory = connections[DEFAULT_DB_ALIAS]
+    if memory.vendor != "sqlite":
+
+        @contextmanager
+        def own_connection(*, timeout: float = 20):
+            try:
+                yield
+            finally:
+                if connections[DEFAULT_DB_ALIAS] is not memory:  # another thread's: close it
+                    connections[DEFAULT_DB_ALIAS].close()
+
+        return own_connection
+
+    path = tmp_path / "goldsite.sqlite3"
     memory.ensure_connection()
     with sqlite3.connect(path) as copy:
         memory.connection.backup(copy)
@@ -78,6 +100,7 @@ def test_five_simultaneous_promotions_give_one_200_and_409s_and_one_champion(fil
     assert aliases == [(candidate.registered_name, "champion", candidate.version)]
 
 
+@sqlite_only
 def test_a_promotion_that_cannot_get_the_database_is_a_409_and_changes_nothing(file_database, monkeypatch):
     with file_database():
         first, second = ModelVersionFactory(), ModelVersionFactory()
@@ -115,6 +138,7 @@ def test_a_promotion_that_cannot_get_the_database_is_a_409_and_changes_nothing(f
     assert moved == [first.version]
 
 
+@sqlite_only
 def test_when_the_commit_itself_is_refused_the_mlflow_alias_is_moved_back(file_database, aliases, tmp_path):
     with file_database(timeout=0.05):
         old, new = ModelVersionFactory(is_champion=True), ModelVersionFactory()
