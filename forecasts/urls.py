@@ -3,6 +3,8 @@ from django.urls import path
 
 from forecasts.views import account, dashboard
 
+app_name = "forecasts"
+
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

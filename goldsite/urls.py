@@ -4,16 +4,22 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from goldsite.health import health
 
-urlpatterns = [
-    path("admin/", admin.site.urls),
+# The project's own URLs, namespaced like the apps' so every name in the project reads "<namespace>:<name>":
+# "goldsite:health", "goldsite:api-schema", "goldsite:api-docs" (the admin keeps Django's "admin:").
+project_patterns = [
     path("health/", health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's settings come as a script from this URL (?script), not inline: the CSP allows no inline script.
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
+        SpectacularSwaggerSplitView.as_view(url_name="goldsite:api-schema", template_name="api/swagger_ui.html"),
         name="api-docs",
     ),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include((project_patterns, "goldsite"))),
     path("api/", include("forecasts.api_urls")),
     path("api/", include("training.api_urls")),
     path("", include("forecasts.urls")),

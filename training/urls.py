@@ -2,6 +2,8 @@ from django.urls import path
 
 from training.views import runs, versions
 
+app_name = "training"
+
 urlpatterns = [
     path("models/", versions.model_list, name="models"),
     path("models/<int:version_id>/", versions.model_detail, name="model-detail"),

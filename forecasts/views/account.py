@@ -18,7 +18,7 @@ from forecasts.services import api_tokens
 
 
 def _curl_example(request: HttpRequest, token: Token) -> str:
-    url = request.build_absolute_uri(reverse("api-forecast-latest"))
+    url = request.build_absolute_uri(reverse("forecasts-api:forecast-latest"))
     return f'curl -H "Authorization: Token {token.key}" {url}'
 
 
@@ -33,7 +33,7 @@ def api_token(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your API token is ready.")
         else:
             messages.info(request, "You already have an API token; it is unchanged.")
-        return redirect("api-token")
+        return redirect("forecasts:api-token")
 
     token = api_tokens.api_token_get(user=request.user)
     context = {"token": token, "curl_example": _curl_example(request, token) if token else ""}
@@ -48,11 +48,11 @@ def api_token_regenerate(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         api_tokens.api_token_regenerate(user=request.user)
         messages.success(request, "Your new API token is ready. The old one no longer works.")
-        return redirect("api-token")
+        return redirect("forecasts:api-token")
 
     if api_tokens.api_token_get(user=request.user) is None:
-        return redirect("api-token")
-    return render(request, "account/api_token_regenerate.html", {"nav_section": "api-token"})
+        return redirect("forecasts:api-token")
+    return render(request, "account/api_token_regenerate.html", {"nav_section": "forecasts:api-token"})
 
 
 class SignOutView(LogoutView):

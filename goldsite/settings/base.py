@@ -125,9 +125,9 @@ CSP_POLICY = {
 }
 CONTENT_SECURITY_POLICY = {} if DEBUG else CSP_POLICY
 
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dashboard"
-LOGOUT_REDIRECT_URL = "login"
+LOGIN_URL = "forecasts:login"
+LOGIN_REDIRECT_URL = "forecasts:dashboard"
+LOGOUT_REDIRECT_URL = "forecasts:login"
 
 # --- Login rate limiting (django-axes) -------------------------------------------------------------
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

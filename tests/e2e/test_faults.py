@@ -99,7 +99,7 @@ def assert_stale_everywhere(client, newest: dt.date) -> None:
     assert api.get("/api/prices/", {"symbol": "GC=F", "start": newest.isoformat()}).json()["count"] == 1
 
     client.force_login(user)
-    page = client.get(reverse("dashboard")).content.decode()
+    page = client.get(reverse("forecasts:dashboard")).content.decode()
     assert 'data-freshness="stale"' in page
     assert f"newest close {newest.isoformat()}" in page
 

@@ -63,8 +63,8 @@ def test_wrong_passwords_lock_the_sign_in_after_the_configured_limit(client):
     assert limit == 5  # the shipped default (AXES_FAILURE_LIMIT)
     wrong = {"username": user.username, "password": "not the password"}
 
-    codes = [client.post(reverse("login"), wrong).status_code for _ in range(limit + 1)]
-    right_password = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    codes = [client.post(reverse("forecasts:login"), wrong).status_code for _ in range(limit + 1)]
+    right_password = client.post(reverse("forecasts:login"), {"username": user.username, "password": PASSWORD})
 
     # Wrong passwords 1-4 show the form again; the 5th locks the username from this address, so the 6th and
     # even the right password get the lockout page.
@@ -74,7 +74,7 @@ def test_wrong_passwords_lock_the_sign_in_after_the_configured_limit(client):
     assert "_auth_user_id" not in client.session
     # The lock is per username and address: another user from the same address still signs in.
     other = UserFactory()
-    response = client.post(reverse("login"), {"username": other.username, "password": PASSWORD})
+    response = client.post(reverse("forecasts:login"), {"username": other.username, "password": PASSWORD})
     assert response.status_code == 302
 
 

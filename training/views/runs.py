@@ -98,7 +98,7 @@ def training_start(request: HttpRequest) -> HttpResponse:
     if kind == TrainingRun.Kind.TUNE:
         what += f" ({trials} trial{'s' if trials != 1 else ''} per architecture)"
     messages.success(request, f"{what} started. Its progress updates below.")
-    return redirect("training")
+    return redirect("training:training")
 
 
 @login_required
@@ -117,7 +117,7 @@ def training_run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             trigger_client_event(response, RUN_FINISHED_EVENT, {"id": run.pk, "status": run.status})
     else:
         context = {
-            "nav_section": "training",
+            "nav_section": "training:training",
             "run": run,
             "fits": training_fit_summary(run=run),
             "versions": run.model_versions.order_by("architecture"),

@@ -161,7 +161,7 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     scored = [(row.target_date, row.actual_close) for row in backtest if row.is_scored]
     edge = model_version_edge_series(version=version)
     context = {
-        "nav_section": "models",
+        "nav_section": "training:models",
         "version": version,
         "verdict": version_verdict(version),
         "has_cv_evidence": has_cv_evidence(version),
@@ -215,10 +215,10 @@ def model_promote(request: HttpRequest, version_id: int) -> HttpResponse:
             messages.error(request, f"Promotion failed: {exc}")
         else:
             messages.success(request, f"{version} is now the champion.")
-        return redirect("model-detail", version_id=version.pk)
+        return redirect("training:model-detail", version_id=version.pk)
     current = model_version_champion()
     context = {
-        "nav_section": "models",
+        "nav_section": "training:models",
         "version": version,
         "current": current,
         "evidence_rows": promotion_evidence(version=version, current=current),

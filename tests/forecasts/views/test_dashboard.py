@@ -75,19 +75,19 @@ def trained():
 
 @pytest.mark.django_db
 def test_anonymous_visitors_are_sent_to_sign_in_with_next(client):
-    response = client.get(reverse("dashboard") + "?range=1M")
+    response = client.get(reverse("forecasts:dashboard") + "?range=1M")
 
     assert response.status_code == 302
-    assert response["Location"].startswith(f"{reverse('login')}?next=/")
+    assert response["Location"].startswith(f"{reverse('forecasts:login')}?next=/")
 
 
 @pytest.mark.django_db
 def test_an_anonymous_htmx_swap_reloads_the_page_at_sign_in_instead(client):
     """Not the login form swapped into the chart region (tests/test_middleware.py has the rule)."""
-    response = client.get(reverse("dashboard") + "?range=1M", **htmx_to("dashboard-chart"))
+    response = client.get(reverse("forecasts:dashboard") + "?range=1M", **htmx_to("dashboard-chart"))
 
     assert response.status_code == 200
-    assert response["HX-Redirect"].startswith(f"{reverse('login')}?next=/")
+    assert response["HX-Redirect"].startswith(f"{reverse('forecasts:login')}?next=/")
     assert response.content == b""
 
 
@@ -109,7 +109,7 @@ def test_the_card_shows_the_champion_forecast_with_ranges_and_the_implied_change
         upper_95=3801.2,
     )
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert "Forecast for 2025-09-26" in content
     assert "$3,744.40" in content
@@ -124,7 +124,7 @@ def test_the_card_shows_the_champion_forecast_with_ranges_and_the_implied_change
 def test_a_live_forecast_is_labelled_live(signed_in):
     ForecastFactory(model_version=ModelVersionFactory(is_champion=True), target_date=dt.date(2025, 9, 26))
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert 'data-testid="forecast-kind">Live<' in content
     assert "late-notice" not in content and "missing-bars" not in content
@@ -138,7 +138,7 @@ def test_a_late_forecast_is_labelled_late_and_the_missing_bar_is_named(signed_in
     PriceBarFactory(date=dt.date(2025, 9, 25))  # gold's close of the forecast day was in before the forecast
     ForecastFactory(model_version=champion, kind=Forecast.Kind.LATE, target_date=dt.date(2025, 9, 25))
 
-    content = html.unescape(signed_in.get(reverse("dashboard")).content.decode())
+    content = html.unescape(signed_in.get(reverse("forecasts:dashboard")).content.decode())
 
     assert "Forecast for 2025-09-25" in content
     assert 'data-testid="forecast-kind">Late<' in content
@@ -152,7 +152,7 @@ def test_the_freshness_badge_says_stale_when_the_last_trading_day_is_missing(sig
     ModelVersionFactory(is_champion=True)
     PriceBarFactory(date=dt.date(2025, 9, 24))
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert 'data-freshness="stale"' in content
     assert "Data stale: newest close 2025-09-24" in content
@@ -162,25 +162,25 @@ def test_the_freshness_badge_says_stale_when_the_last_trading_day_is_missing(sig
 def test_the_freshness_badge_says_current_when_the_last_trading_day_is_there(signed_in):
     PriceBarFactory(date=last_completed_trading_day())
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert 'data-freshness="fresh"' in content
 
 
 @pytest.mark.django_db
 def test_without_a_champion_the_card_says_what_to_run(signed_in):
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert "No champion model yet" in content
     assert "import_prices" in content  # no prices either: load them first
-    assert f'href="{reverse("training")}"' in content
+    assert f'href="{reverse("training:training")}"' in content
 
 
 @pytest.mark.django_db
 def test_a_champion_without_a_forecast_says_how_to_make_one(signed_in):
     ModelVersionFactory(is_champion=True)
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert "No forecast yet" in content
     assert "predict_next_day" in content
@@ -292,7 +292,7 @@ def test_the_page_carries_no_infinity_from_a_corrupt_forecast(signed_in, trained
         model_version=champion, target_date=dt.date(2025, 9, 25), upper_80=float("inf"), upper_95=float("inf")
     )
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     figure = chart_json(content)
     assert "Infinity" not in content
@@ -315,7 +315,7 @@ def test_the_range_picks_how_much_history_the_chart_shows(trained):
 
 @pytest.mark.django_db
 def test_the_page_embeds_the_chart_with_range_links_that_work_without_javascript(signed_in, trained):
-    content = signed_in.get(reverse("dashboard"), {"range": "1Y", "window": "60"}).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard"), {"range": "1Y", "window": "60"}).content.decode()
 
     figure = chart_json(content)
     assert trace(figure, "Forecast (backtest)")["y"] == [3706.0, 3712.0, 3712.0]
@@ -330,7 +330,9 @@ def test_the_page_embeds_the_chart_with_range_links_that_work_without_javascript
 
 @pytest.mark.django_db
 def test_an_htmx_range_switch_gets_only_the_chart_fragment(signed_in, trained):
-    response = signed_in.get(reverse("dashboard"), {"range": "1M", "naive": "1"}, **htmx_to("dashboard-chart"))
+    response = signed_in.get(
+        reverse("forecasts:dashboard"), {"range": "1M", "naive": "1"}, **htmx_to("dashboard-chart")
+    )
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -343,7 +345,9 @@ def test_an_htmx_range_switch_gets_only_the_chart_fragment(signed_in, trained):
 
 @pytest.mark.django_db
 def test_a_history_restore_request_gets_the_whole_page(signed_in, trained):
-    response = signed_in.get(reverse("dashboard"), **htmx_to("dashboard-chart"), HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    response = signed_in.get(
+        reverse("forecasts:dashboard"), **htmx_to("dashboard-chart"), HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
 
     assert "<html" in response.content.decode()
 
@@ -355,7 +359,7 @@ def test_a_history_restore_request_gets_the_whole_page(signed_in, trained):
 def test_accuracy_compares_champion_and_naive_with_the_selectors_numbers(signed_in, trained):
     expected = forecast_accuracy(window=20)
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert expected["source"] == "backtest"
     assert "Only 0 scored live forecasts so far; showing the champion" in content
@@ -369,7 +373,7 @@ def test_accuracy_compares_champion_and_naive_with_the_selectors_numbers(signed_
 
 @pytest.mark.django_db
 def test_the_accuracy_card_says_how_many_live_forecasts_the_evidence_still_needs(signed_in, trained):
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert re.search(r'data-testid="live-evidence">0 live forecasts scored; evidence needs 20\.<', content)
 
@@ -383,7 +387,7 @@ def test_the_accuracy_card_shows_the_live_rmae_and_p_from_20_live_days(signed_in
         scored_forecast(naive, day=day, last_close=3690.0, predicted=3690.0, actual=3700.0)
     expected = forecast_accuracy(window=20)["evidence"]
 
-    content = html.unescape(signed_in.get(reverse("dashboard")).content.decode())
+    content = html.unescape(signed_in.get(reverse("forecasts:dashboard")).content.decode())
 
     assert expected["n"] == 20 and expected["beats_naive"] is True
     assert f"rMAE {expected['rmae']:.3f}, beats naive (Diebold–Mariano p < 0.01)" in content
@@ -391,7 +395,7 @@ def test_the_accuracy_card_shows_the_live_rmae_and_p_from_20_live_days(signed_in
 
 @pytest.mark.django_db
 def test_an_accuracy_tab_gets_only_the_accuracy_fragment(signed_in, trained):
-    response = signed_in.get(reverse("dashboard"), {"window": "60"}, **htmx_to("dashboard-accuracy"))
+    response = signed_in.get(reverse("forecasts:dashboard"), {"window": "60"}, **htmx_to("dashboard-accuracy"))
 
     content = response.content.decode()
     assert content.lstrip().startswith('<section id="dashboard-accuracy"')
@@ -401,7 +405,7 @@ def test_an_accuracy_tab_gets_only_the_accuracy_fragment(signed_in, trained):
 
 @pytest.mark.django_db
 def test_a_bad_window_or_range_falls_back_to_the_defaults(signed_in, trained):
-    response = signed_in.get(reverse("dashboard"), {"window": "7", "range": "10Y"})
+    response = signed_in.get(reverse("forecasts:dashboard"), {"window": "7", "range": "10Y"})
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -414,7 +418,7 @@ def test_a_bad_window_or_range_falls_back_to_the_defaults(signed_in, trained):
 
 @pytest.mark.django_db
 def test_the_table_lists_the_champion_forecasts_with_actual_error_and_band(signed_in, trained):
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     table = content[content.index('id="dashboard-forecasts"') :]
     assert "2025-09-24" in table
@@ -429,7 +433,7 @@ def test_the_table_marks_a_late_forecast_apart(signed_in, trained):
     champion, _ = trained
     ForecastFactory(model_version=champion, kind=Forecast.Kind.LATE, target_date=dt.date(2025, 9, 25))
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     table = content[content.index('id="dashboard-forecasts"') :]
     assert table.count('class="badge badge--late"') == 1
@@ -444,7 +448,7 @@ def test_cross_validation_forecasts_stay_off_the_dashboard(signed_in, trained):
         champion, kind=Forecast.Kind.CV, day=dt.date(2025, 9, 19), last_close=3690.0, predicted=3999.0, actual=3691.0
     )
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert "3,999.00" not in content and "3999" not in content and "badge--cv" not in content
 
@@ -455,8 +459,8 @@ def test_table_pages_are_fragments_and_their_links_keep_href(signed_in):
     for i in range(12):
         ForecastFactory(model_version=champion, kind="backtest", target_date=dt.date(2025, 9, 1) + dt.timedelta(i))
 
-    page = signed_in.get(reverse("dashboard")).content.decode()
-    fragment = signed_in.get(reverse("dashboard"), {"page": "2"}, **htmx_to("dashboard-forecasts"))
+    page = signed_in.get(reverse("forecasts:dashboard")).content.decode()
+    fragment = signed_in.get(reverse("forecasts:dashboard"), {"page": "2"}, **htmx_to("dashboard-forecasts"))
 
     assert 'hx-target="#dashboard-forecasts"' in page
     assert '<div hx-boost="true">' in page  # the page links, and only they, are boosted
@@ -472,7 +476,7 @@ def test_the_core_numbers_are_in_the_html_without_javascript(signed_in, trained)
     champion, _ = trained
     ForecastFactory(model_version=champion, target_date=dt.date(2025, 9, 25), predicted_close=3720.55)
 
-    response = signed_in.get(reverse("dashboard"))
+    response = signed_in.get(reverse("forecasts:dashboard"))
 
     content = response.content.decode()
     for piece in ("$3,720.55", "Beats the naive forecast", "Recent forecasts", "$3,715.00"):

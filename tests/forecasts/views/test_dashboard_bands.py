@@ -56,7 +56,7 @@ def text_of(content: str, testid: str) -> str:
 
 
 def test_the_card_says_on_how_many_live_days_each_band_held(signed_in, champion):
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert text_of(content, "bands-held") == "The 80% band held on 16 of the last 20 days (95%: 19 of 20)."
     # 19 days both forecast (naive skipped a calm day): the $20 width, plus $50 for each of three $15 misses and
@@ -71,7 +71,7 @@ def test_the_card_says_on_how_many_live_days_each_band_held(signed_in, champion)
 
 
 def test_the_calibration_chart_draws_observed_against_nominal_coverage_per_regime(signed_in, champion):
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     figure = chart_json(content, "calibration-chart")
     observed_80, observed_95 = trace(figure, "80% band: observed"), trace(figure, "95% band: observed")
@@ -89,7 +89,7 @@ def test_the_calibration_chart_draws_observed_against_nominal_coverage_per_regim
 
 
 def test_below_the_window_it_says_so_and_draws_the_walk_forward_tests_coverage(signed_in, champion):
-    response = signed_in.get(reverse("dashboard"), {"window": 60}, **htmx_to("dashboard-accuracy"))
+    response = signed_in.get(reverse("forecasts:dashboard"), {"window": 60}, **htmx_to("dashboard-accuracy"))
     content = response.content.decode()
 
     assert content.lstrip().startswith('<section id="dashboard-accuracy"')
@@ -111,7 +111,7 @@ def test_below_the_window_it_says_so_and_draws_the_walk_forward_tests_coverage(s
 def test_a_champion_without_live_days_or_test_coverage_shows_no_band_record(signed_in):
     ModelVersionFactory(architecture="mlp", is_champion=True, test_metrics=walk_forward_test(rmae=1.0, bands=False))
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert 'data-testid="band-record"' not in content
     assert 'id="calibration-chart"' not in content
@@ -120,7 +120,7 @@ def test_a_champion_without_live_days_or_test_coverage_shows_no_band_record(sign
 def test_without_live_days_the_test_coverage_is_drawn_and_the_sentence_says_none_scored(signed_in):
     ModelVersionFactory(architecture="mlp", is_champion=True, test_metrics=walk_forward_test(rmae=1.0))
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     record = record_of(content)
     assert "No live forecast of the champion has been scored yet" in record
@@ -157,7 +157,7 @@ def test_fixed_bands_say_they_do_not_move_with_live_misses(signed_in):
         test_metrics=walk_forward_test(rmae=1.0),
     )
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert text_of(content, "bands-state") == (
         "Fixed bands (20-day realised volatility, γ = 0): not adapting scored best on cross-validation, so live "
@@ -170,7 +170,7 @@ def test_adaptive_bands_before_their_first_live_score_start_where_the_walk_forwa
         architecture="mlp", is_champion=True, intervals=band_intervals(), test_metrics=walk_forward_test(rmae=1.0)
     )
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert text_of(content, "bands-state").startswith(
         "Adaptive bands (EWMA volatility (RiskMetrics, λ = 0.94), γ = 0.01): before the first scored live day the "

@@ -37,7 +37,7 @@ def test_with_naive_champion_the_card_names_the_best_candidate_and_its_p(signed_
     crown(versions["naive"])
     ForecastFactory(model_version=versions["naive"], target_date=dt.date(2025, 9, 25))
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     sentence = card_sentence(content)
     assert sentence.startswith("No model beat 'tomorrow = today' with evidence; best candidate LSTM, p = 0.31.")
@@ -49,7 +49,7 @@ def test_a_network_champion_shows_its_p(signed_in):
     crown(versions["lstm"])
     ForecastFactory(model_version=versions["lstm"], target_date=dt.date(2025, 9, 25))
 
-    sentence = card_sentence(signed_in.get(reverse("dashboard")).content.decode())
+    sentence = card_sentence(signed_in.get(reverse("forecasts:dashboard")).content.decode())
 
     assert sentence.startswith("LSTM beat 'tomorrow = today' with evidence (cross-validation p = 0.03).")
 
@@ -58,11 +58,11 @@ def test_the_sentence_is_there_before_the_champions_first_forecast(signed_in):
     _, versions = run_with_candidates(p_values={"cnn": 0.2})
     crown(versions["naive"])
 
-    content = signed_in.get(reverse("dashboard")).content.decode()
+    content = signed_in.get(reverse("forecasts:dashboard")).content.decode()
 
     assert "No forecast yet" in content
     assert card_sentence(content).startswith("No model beat 'tomorrow = today' with evidence; best candidate CNN")
 
 
 def test_without_a_champion_there_is_no_sentence(signed_in):
-    assert 'data-testid="champion-evidence"' not in signed_in.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="champion-evidence"' not in signed_in.get(reverse("forecasts:dashboard")).content.decode()

@@ -72,7 +72,7 @@ def band_rows(board: str) -> dict[str, list[str]]:
 
 
 def test_the_leaderboard_shows_coverage_by_regime_and_scores_beside_naives_band(analyst, run):
-    rows = band_rows(band_board(analyst.get(reverse("models")).content.decode()))
+    rows = band_rows(band_board(analyst.get(reverse("training:models")).content.decode()))
 
     assert list(rows) == ["naive-cv", "naive-test", "mlp-cv", "mlp-test", "lstm-cv", "lstm-test"]
     # the first row of a candidate: name, σ model and γ, then the window; 80% calm/normal/volatile, 95% the same,
@@ -98,14 +98,14 @@ def test_the_leaderboard_shows_coverage_by_regime_and_scores_beside_naives_band(
 
 
 def test_the_sigma_cell_names_the_model_in_full_on_hover(analyst, run):
-    board = band_board(analyst.get(reverse("models")).content.decode())
+    board = band_board(analyst.get(reverse("training:models")).content.decode())
     lstm = re.search(r'<tr data-band-row="lstm-cv"[^>]*>(.*?)</tr>', board, re.S).group(1)
 
     assert '<abbr title="GARCH(1,1) volatility; adaptive conformal bands, γ = 0.01">GARCH(1,1), γ = 0.01</abbr>' in lstm
 
 
 def test_a_better_and_a_worse_score_than_naives_are_marked(analyst, run):
-    board = band_board(analyst.get(reverse("models")).content.decode())
+    board = band_board(analyst.get(reverse("training:models")).content.decode())
     lstm_test = re.search(r'<tr data-band-row="lstm-test"[^>]*>(.*?)</tr>', board, re.S).group(1)
 
     marks = re.findall(r'<td class="num(?: group-start)?( score--\w+)?">(W80|W95)', lstm_test)
@@ -123,7 +123,7 @@ def test_a_candidate_without_interval_scores_says_so(analyst):
         test_metrics=walk_forward_test(rmae=1.0, bands=False),
     )
 
-    rows = band_rows(band_board(analyst.get(reverse("models")).content.decode()))
+    rows = band_rows(band_board(analyst.get(reverse("training:models")).content.decode()))
 
     assert rows["naive-cv"][-1] == "No interval scores recorded (registered before the bands were scored)"
     assert rows["naive-test"] == ["Walk-forward test", rows["naive-cv"][-1]]
@@ -140,7 +140,7 @@ def rows_by(table: str, attribute: str) -> dict[str, list[str]]:
 
 def test_the_version_page_sets_coverage_by_regime_beside_naives_on_cv_and_test(analyst, run):
     _, versions = run
-    content = analyst.get(reverse("model-detail", args=[versions["lstm"].pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[versions["lstm"].pk])).content.decode()
 
     regimes = rows_by(section(content, "band-regimes"), "data-regime")
 
@@ -155,7 +155,7 @@ def test_the_version_page_sets_coverage_by_regime_beside_naives_on_cv_and_test(a
 
 def test_the_version_page_lists_the_interval_scores_beside_naives(analyst, run):
     _, versions = run
-    content = analyst.get(reverse("model-detail", args=[versions["lstm"].pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[versions["lstm"].pk])).content.decode()
 
     scores = rows_by(section(content, "band-scores"), "data-score")
 
@@ -167,7 +167,7 @@ def test_the_version_page_lists_the_interval_scores_beside_naives(analyst, run):
 
 def test_the_version_page_shows_which_sigma_model_and_gamma_won_on_cv_and_by_how_much(analyst, run):
     _, versions = run
-    content = analyst.get(reverse("model-detail", args=[versions["lstm"].pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[versions["lstm"].pk])).content.decode()
 
     choice = rows_by(section(content, "band-choice-table"), "data-choice")
 
@@ -192,7 +192,7 @@ def test_the_version_page_shows_the_live_adaptive_state(analyst, run):
     )
     lstm.save()
 
-    content = analyst.get(reverse("model-detail", args=[lstm.pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[lstm.pk])).content.decode()
 
     state = content[content.index('data-testid="band-state"') :]
     assert "After 20 scored live days (through 2025-10-22): the 80% band held on 17 of 20, α 0.204 (nominal 0.20)" in (
@@ -204,7 +204,7 @@ def test_the_version_page_shows_the_live_adaptive_state(analyst, run):
 def test_a_version_without_band_scores_or_choice_says_so_and_shows_no_tables(analyst):
     legacy = ModelVersionFactory(architecture="lstm", cv_metrics={"legacy_validation": {"mae": 19.0}})
 
-    content = analyst.get(reverse("model-detail", args=[legacy.pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[legacy.pk])).content.decode()
 
     assert "No interval scores recorded (registered before the bands were scored)." in content
     for testid in ("band-regimes", "band-scores", "band-choice-table", "band-state"):
@@ -214,7 +214,7 @@ def test_a_version_without_band_scores_or_choice_says_so_and_shows_no_tables(ana
 
 def test_naives_page_shows_its_own_bands_without_naive_columns(analyst, run):
     _, versions = run
-    content = analyst.get(reverse("model-detail", args=[versions["naive"].pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[versions["naive"].pk])).content.decode()
 
     scores = rows_by(section(content, "band-scores"), "data-score")
 

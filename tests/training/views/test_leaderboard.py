@@ -61,7 +61,7 @@ def test_the_leaderboard_shows_every_candidate_of_the_latest_succeeded_run(analy
     earlier, _ = run_with_candidates(p_values={"mlp": 0.5})
     TrainingRun.objects.filter(pk=earlier.pk).update(created_at=run.created_at.replace(year=2020))
 
-    board = leaderboard_of(analyst.get(reverse("models")).content.decode())
+    board = leaderboard_of(analyst.get(reverse("training:models")).content.decode())
 
     assert f"run #{run.pk}" in board
     rows = rows_of(board)
@@ -74,11 +74,13 @@ def test_the_leaderboard_shows_every_candidate_of_the_latest_succeeded_run(analy
     assert lstm[3:] == ["0.030", "0.984", "80.0%", "$81.25", "beats naive (p = 0.03)"]
     assert cells(rows["mlp"])[-2:] == ["—", "no evidence it beats naive (p = 0.41)"]  # no interval score yet
     assert cells(rows["naive"])[3] == "—" and cells(rows["naive"])[-1] == "the baseline"
-    assert versions["lstm"].pk and f'href="{reverse("model-detail", args=[versions["lstm"].pk])}"' in rows["lstm"]
+    assert (
+        versions["lstm"].pk and f'href="{reverse("training:model-detail", args=[versions["lstm"].pk])}"' in rows["lstm"]
+    )
 
 
 def test_each_fold_is_a_css_bar_around_naive_with_its_number_for_screen_readers(analyst, latest):
-    rows = rows_of(leaderboard_of(analyst.get(reverse("models")).content.decode()))
+    rows = rows_of(leaderboard_of(analyst.get(reverse("training:models")).content.decode()))
 
     bars = re.findall(r'class="fold-bar (fold-bar--\w+ fold-bar--s\d+)[^"]*" aria-hidden="true"', rows["lstm"])
 
@@ -94,7 +96,7 @@ def test_each_fold_is_a_css_bar_around_naive_with_its_number_for_screen_readers(
 
 
 def test_the_rules_reasoning_is_spelled_out(analyst, latest):
-    board = leaderboard_of(analyst.get(reverse("models")).content.decode())
+    board = leaderboard_of(analyst.get(reverse("training:models")).content.decode())
 
     assert "The rule on these numbers:" in board
     assert "lstm beats naive with evidence." in board
@@ -108,7 +110,7 @@ def test_a_champion_promoted_by_hand_says_who_and_why(analyst):
         to_version=versions["mlp"], automatic=False, changed_by=UserFactory(username="ana"), reason="trend day"
     )
 
-    rows = rows_of(leaderboard_of(analyst.get(reverse("models")).content.decode()))
+    rows = rows_of(leaderboard_of(analyst.get(reverse("training:models")).content.decode()))
 
     assert "promoted by hand by ana: trend day" in cells(rows["mlp"])[0]
     assert "Rule’s pick" in rows["naive"]  # what the rule would have served
@@ -119,8 +121,8 @@ def test_earlier_runs_stay_reachable_by_the_run_picker_and_links(analyst, latest
     earlier, _ = run_with_candidates(p_values={"cnn": 0.5})
     TrainingRun.objects.filter(pk=earlier.pk).update(created_at=run.created_at.replace(year=2020))
 
-    content = analyst.get(reverse("models")).content.decode()
-    picked = analyst.get(reverse("models"), {"run": earlier.pk}).content.decode()
+    content = analyst.get(reverse("training:models")).content.decode()
+    picked = analyst.get(reverse("training:models"), {"run": earlier.pk}).content.decode()
 
     assert f'<option value="{earlier.pk}"' in content and f'<option value="{run.pk}" selected' in content
     assert f'href="/models/?run={earlier.pk}"' in content  # from the list of all versions
@@ -129,8 +131,8 @@ def test_earlier_runs_stay_reachable_by_the_run_picker_and_links(analyst, latest
 
 
 def test_an_unknown_run_is_404_and_a_malformed_one_400(analyst, latest):
-    assert analyst.get(reverse("models"), {"run": 999}).status_code == 404
-    response = analyst.get(reverse("models"), {"run": "latest"})
+    assert analyst.get(reverse("training:models"), {"run": 999}).status_code == 404
+    response = analyst.get(reverse("training:models"), {"run": "latest"})
     assert response.status_code == 400
     assert "Choose a training run by its number." in response.content.decode()
 
@@ -140,7 +142,7 @@ def test_versions_from_before_the_protocol_say_they_have_no_cv_evidence(analyst)
     ModelVersionFactory(architecture="naive", training_run=run, cv_metrics={"legacy_validation": {"mae": 20.0}})
     ModelVersionFactory(architecture="lstm", training_run=run, cv_metrics={"legacy_validation": {"mae": 19.0}})
 
-    content = analyst.get(reverse("models")).content.decode()
+    content = analyst.get(reverse("training:models")).content.decode()
 
     rows = rows_of(leaderboard_of(content))
     assert cells(rows["lstm"])[-1] == "no CV evidence (trained before the rolling-origin protocol)"
@@ -150,18 +152,18 @@ def test_versions_from_before_the_protocol_say_they_have_no_cv_evidence(analyst)
 
 
 def test_without_runs_the_page_says_how_to_get_a_leaderboard(analyst):
-    content = analyst.get(reverse("models")).content.decode()
+    content = analyst.get(reverse("training:models")).content.decode()
 
     assert "No finished training run yet" in content
 
 
 def test_the_leaderboard_has_no_inline_script_or_style(analyst, latest):
-    assert inline_code(analyst.get(reverse("models")).content.decode()) == []
+    assert inline_code(analyst.get(reverse("training:models")).content.decode()) == []
 
 
 def test_a_runs_page_links_to_its_leaderboard(analyst, latest):
     run, _ = latest
 
-    content = analyst.get(reverse("training-run", args=[run.pk])).content.decode()
+    content = analyst.get(reverse("training:training-run", args=[run.pk])).content.decode()
 
     assert f'href="/models/?run={run.pk}"' in content

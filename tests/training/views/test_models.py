@@ -47,7 +47,12 @@ def version():
 
 
 @pytest.mark.parametrize(
-    ("url_name", "kwargs"), [("models", {}), ("model-detail", {"version_id": 1}), ("model-promote", {"version_id": 1})]
+    ("url_name", "kwargs"),
+    [
+        ("training:models", {}),
+        ("training:model-detail", {"version_id": 1}),
+        ("training:model-promote", {"version_id": 1}),
+    ],
 )
 def test_anonymous_visitors_are_sent_to_sign_in_with_next(client, url_name, kwargs):
     url = reverse(url_name, kwargs=kwargs)
@@ -55,14 +60,14 @@ def test_anonymous_visitors_are_sent_to_sign_in_with_next(client, url_name, kwar
     response = client.get(url)
 
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={url}"
+    assert response["Location"] == f"{reverse('forecasts:login')}?next={url}"
 
 
 @pytest.mark.parametrize("who", ["analyst", "staff"])
 def test_without_the_permission_there_is_no_promote_button_and_promotion_is_refused(request, who, version, aliases):
     client = request.getfixturevalue(who)  # staff included: being staff is not the permission
-    detail = client.get(reverse("model-detail", args=[version.pk])).content.decode()
-    url = reverse("model-promote", args=[version.pk])
+    detail = client.get(reverse("training:model-detail", args=[version.pk])).content.decode()
+    url = reverse("training:model-promote", args=[version.pk])
 
     assert url not in detail and "Promote…" not in detail
     assert client.get(url).status_code == 403
@@ -77,9 +82,9 @@ def test_without_the_permission_there_is_no_promote_button_and_promotion_is_refu
 def test_the_list_shows_each_version_with_formatted_metrics_and_the_champion(analyst, version):
     ModelVersion.objects.filter(pk=version.pk).update(is_champion=True)
 
-    content = analyst.get(reverse("models")).content.decode()
+    content = analyst.get(reverse("training:models")).content.decode()
 
-    assert f'href="{reverse("model-detail", args=[version.pk])}"' in content
+    assert f'href="{reverse("training:model-detail", args=[version.pk])}"' in content
     assert ">LSTM<" in content and ">Naive<" in content
     assert "$23.10" in content and "$24.50" in content  # validation and test MAE
     assert "0.84%" in content and "0.973" in content and "81.2%" in content
@@ -93,7 +98,7 @@ def test_the_champion_history_says_who_when_from_to_and_why(analyst, version):
     ChampionChangeFactory(from_version=old, to_version=version, automatic=False, changed_by=UserFactory(username="ana"))
     ChampionChangeFactory(to_version=old, reason="Lowest validation MAE in tune run #1")
 
-    content = analyst.get(reverse("models")).content.decode()
+    content = analyst.get(reverse("training:models")).content.decode()
 
     history = content[content.index("Champion history") :]
     assert "ana" in history and ">Automatic<" in history
@@ -103,7 +108,7 @@ def test_the_champion_history_says_who_when_from_to_and_why(analyst, version):
 
 
 def test_an_empty_registry_says_how_to_get_versions(analyst):
-    content = analyst.get(reverse("models")).content.decode()
+    content = analyst.get(reverse("training:models")).content.decode()
 
     assert "No model versions yet" in content
     assert "No champion has been chosen yet." in content
@@ -113,7 +118,7 @@ def test_an_empty_registry_says_how_to_get_versions(analyst):
 
 
 def test_the_detail_shows_metrics_beside_naive_hyperparameters_and_mlflow_ids(analyst, version):
-    content = analyst.get(reverse("model-detail", args=[version.pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[version.pk])).content.decode()
 
     assert "Naive CV" in content and "Naive test" in content
     assert "$25.20" in content  # naive test MAE beside the LSTM's
@@ -141,7 +146,7 @@ def test_the_detail_draws_the_backtest_with_its_band(analyst, version):
         forecast_apply_actual(forecast=forecast, actual_close=3710.0 + i)
         forecast.save()
 
-    content = analyst.get(reverse("model-detail", args=[version.pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[version.pk])).content.decode()
 
     match = re.search(r'<script id="backtest-chart" type="application/json">(.*?)</script>', content, re.S)
     figure = json.loads(match.group(1))
@@ -156,31 +161,31 @@ def test_the_detail_draws_the_backtest_with_its_band(analyst, version):
 
 
 def test_ml_engineers_see_the_promote_button_and_a_confirmation_page(engineer, version):
-    detail = engineer.get(reverse("model-detail", args=[version.pk])).content.decode()
-    confirm = engineer.get(reverse("model-promote", args=[version.pk]))
+    detail = engineer.get(reverse("training:model-detail", args=[version.pk])).content.decode()
+    confirm = engineer.get(reverse("training:model-promote", args=[version.pk]))
 
-    assert f'href="{reverse("model-promote", args=[version.pk])}"' in detail
+    assert f'href="{reverse("training:model-promote", args=[version.pk])}"' in detail
     assert confirm.status_code == 200
     assert "Yes, promote" in confirm.content.decode()
     assert not ModelVersion.objects.filter(is_champion=True).exists()  # GET changes nothing
 
 
 def test_ml_engineers_promote_through_the_service_with_a_reason(engineer, version, aliases):
-    response = engineer.post(reverse("model-promote", args=[version.pk]), {"reason": "best LSTM"}, follow=True)
+    response = engineer.post(reverse("training:model-promote", args=[version.pk]), {"reason": "best LSTM"}, follow=True)
 
     version.refresh_from_db()
     assert version.is_champion
     change = ChampionChange.objects.get()
     assert (change.to_version, change.reason, change.automatic) == (version, "best LSTM", False)
     assert aliases == [(version.registered_name, "champion", version.version)]
-    assert response.redirect_chain[-1][0] == reverse("model-detail", args=[version.pk])
+    assert response.redirect_chain[-1][0] == reverse("training:model-detail", args=[version.pk])
     assert f"{version} is now the champion." in response.content.decode()
 
 
 def test_a_failed_promotion_shows_the_service_message(engineer, version, aliases):
     ModelVersion.objects.filter(pk=version.pk).update(is_champion=True)
 
-    response = engineer.post(reverse("model-promote", args=[version.pk]), {"reason": "again"}, follow=True)
+    response = engineer.post(reverse("training:model-promote", args=[version.pk]), {"reason": "again"}, follow=True)
 
     content = response.content.decode()
     assert "Promotion failed:" in content and "is already the champion" in content
@@ -196,7 +201,7 @@ def test_an_unreachable_registry_changes_nothing_and_says_so(engineer, version, 
 
     monkeypatch.setattr("training.ml.registry.set_alias", broken)
 
-    response = engineer.post(reverse("model-promote", args=[version.pk]), {"reason": "x"}, follow=True)
+    response = engineer.post(reverse("training:model-promote", args=[version.pk]), {"reason": "x"}, follow=True)
 
     assert "connection refused" in response.content.decode()
     assert list(ModelVersion.objects.filter(is_champion=True)) == [current]

@@ -22,7 +22,7 @@ def candidates(settings):
 def test_the_confirmation_shows_the_evidence_and_asks_for_a_reason(engineer, candidates):
     lstm = candidates["lstm"]
 
-    content = engineer.get(reverse("model-promote", args=[lstm.pk])).content.decode()
+    content = engineer.get(reverse("training:model-promote", args=[lstm.pk])).content.decode()
 
     evidence = content[content.index('data-testid="promotion-evidence"') : content.index("</table>")]
     assert "no evidence it beats naive (p = 0.41)" in evidence
@@ -37,7 +37,7 @@ def test_the_confirmation_shows_the_evidence_and_asks_for_a_reason(engineer, can
 def test_without_a_reason_nothing_is_promoted(engineer, candidates, aliases):
     lstm = candidates["lstm"]
 
-    response = engineer.post(reverse("model-promote", args=[lstm.pk]), {"reason": "  "})
+    response = engineer.post(reverse("training:model-promote", args=[lstm.pk]), {"reason": "  "})
 
     assert response.status_code == 400
     assert "A reason is required" in response.content.decode()
@@ -48,7 +48,7 @@ def test_without_a_reason_nothing_is_promoted(engineer, candidates, aliases):
 def test_with_a_reason_it_is_promoted_and_the_reason_kept(engineer, candidates, aliases):
     lstm = candidates["lstm"]
 
-    engineer.post(reverse("model-promote", args=[lstm.pk]), {"reason": "regime change since the last fold"})
+    engineer.post(reverse("training:model-promote", args=[lstm.pk]), {"reason": "regime change since the last fold"})
 
     change = ChampionChange.objects.get()
     assert (change.to_version, change.reason, change.automatic) == (lstm, "regime change since the last fold", False)
@@ -58,8 +58,8 @@ def test_with_a_reason_it_is_promoted_and_the_reason_kept(engineer, candidates, 
 def test_naive_and_versions_with_evidence_need_no_reason(engineer, candidates, aliases, kind):
     version = candidates[kind]
 
-    page = engineer.get(reverse("model-promote", args=[version.pk])).content.decode()
-    engineer.post(reverse("model-promote", args=[version.pk]), {"reason": ""})
+    page = engineer.get(reverse("training:model-promote", args=[version.pk])).content.decode()
+    engineer.post(reverse("training:model-promote", args=[version.pk]), {"reason": ""})
 
     assert "A reason is required" not in page
     change = ChampionChange.objects.get()
@@ -69,7 +69,7 @@ def test_naive_and_versions_with_evidence_need_no_reason(engineer, candidates, a
 def test_a_version_without_cv_evidence_needs_a_reason(engineer, aliases):
     legacy = ModelVersionFactory(architecture="cnn", cv_metrics={"legacy_validation": {"mae": 19.0}})
 
-    response = engineer.post(reverse("model-promote", args=[legacy.pk]), {})
+    response = engineer.post(reverse("training:model-promote", args=[legacy.pk]), {})
 
     assert response.status_code == 400
     assert "no CV evidence (trained before the rolling-origin protocol)" in response.content.decode()

@@ -54,7 +54,7 @@ def figure_of(content: str, chart_id: str) -> dict:
 
 
 def test_the_page_draws_the_cumulative_edge_from_the_stored_forecasts(analyst, lstm):
-    content = analyst.get(reverse("model-detail", args=[lstm.pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[lstm.pk])).content.decode()
 
     figure = figure_of(content, "edge-chart")
     series = model_version_edge_series(version=lstm)
@@ -73,7 +73,7 @@ def test_the_page_draws_the_cumulative_edge_from_the_stored_forecasts(analyst, l
 
 
 def test_the_fold_table_lists_dates_days_errors_and_best_epochs(analyst, lstm):
-    content = analyst.get(reverse("model-detail", args=[lstm.pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[lstm.pk])).content.decode()
 
     table = content[
         content.index('id="folds-heading"') : content.index("</table>", content.index('id="folds-heading"'))
@@ -87,7 +87,7 @@ def test_the_fold_table_lists_dates_days_errors_and_best_epochs(analyst, lstm):
 
 
 def test_the_verdict_and_how_the_version_was_made(analyst, lstm):
-    content = analyst.get(reverse("model-detail", args=[lstm.pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[lstm.pk])).content.decode()
 
     assert "beats naive (p = 0.031)" in content
     made = content[content.index('data-testid="provenance"') :]
@@ -103,7 +103,7 @@ def test_the_verdict_and_how_the_version_was_made(analyst, lstm):
 def test_a_version_from_before_provenance_and_the_protocol_says_so(analyst):
     legacy = ModelVersionFactory(architecture="lstm", cv_metrics={"legacy_validation": {"mae": 19.0}})
 
-    content = analyst.get(reverse("model-detail", args=[legacy.pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[legacy.pk])).content.decode()
 
     assert "no CV evidence (trained before the rolling-origin protocol)" in content
     assert "evaluated on a single validation window, not by folds" in content
@@ -115,11 +115,11 @@ def test_a_version_from_before_provenance_and_the_protocol_says_so(analyst):
 def test_naives_page_explains_it_is_the_baseline(analyst, lstm):
     naive = model_version_edge_series(version=lstm).naive
 
-    content = analyst.get(reverse("model-detail", args=[naive.pk])).content.decode()
+    content = analyst.get(reverse("training:model-detail", args=[naive.pk])).content.decode()
 
     assert "the baseline every other candidate is measured against" in content
     assert 'id="edge-chart"' not in content
 
 
 def test_the_version_page_has_no_inline_script_or_style(analyst, lstm):
-    assert inline_code(analyst.get(reverse("model-detail", args=[lstm.pk])).content.decode()) == []
+    assert inline_code(analyst.get(reverse("training:model-detail", args=[lstm.pk])).content.decode()) == []
