@@ -8,6 +8,7 @@ only, never in a redirected output or a log.
 
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -50,6 +51,12 @@ def history_files(directory: Path) -> dict[str, Path]:
 
 class Command(BaseCommand):
     help = "Load history, seed schedules, train a first champion, predict, create a login. Safe to re-run."
+
+    def __init__(self, *args, open_terminal: Callable[[], TextIO | None] | None = None, **kwargs) -> None:
+        """`open_terminal` opens the person's terminal for a generated password, or gives None when there is none
+        (default: the controlling terminal, /dev/tty). `call_command(Command(open_terminal=...), ...)` runs it."""
+        super().__init__(*args, **kwargs)
+        self.open_terminal = open_terminal or _open_terminal
 
     def add_arguments(self, parser):
         parser.add_argument("--history-dir", default=settings.GOLDSITE_HISTORY_DIR, help="CSV folder (offline)")
@@ -145,7 +152,7 @@ class Command(BaseCommand):
             users.objects.create_superuser("admin", "", password)
             self.stdout.write(self.style.WARNING(_login_line(password)))
             return
-        terminal = _open_terminal()
+        terminal = self.open_terminal()
         if terminal is not None:
             with terminal:
                 password = secrets.token_urlsafe(12)

@@ -60,8 +60,10 @@ def login_output(monkeypatch, caplog):
     def run(*, stdout_is_a_terminal: bool, controlling_terminal: bool) -> tuple[str, str, str]:
         out = Terminal() if stdout_is_a_terminal else io.StringIO()
         tty = Terminal()
-        monkeypatch.setattr(bootstrap, "_open_terminal", lambda: tty if controlling_terminal else None)
-        bootstrap.Command(stdout=out, stderr=io.StringIO())._ensure_login()
+        command = bootstrap.Command(
+            stdout=out, stderr=io.StringIO(), open_terminal=lambda: tty if controlling_terminal else None
+        )
+        command._ensure_login()
         return out.getvalue(), tty.getvalue(), caplog.text
 
     return run
@@ -105,9 +107,9 @@ def test_without_any_terminal_no_password_is_made_and_it_says_how_to_set_one(log
 def test_bootstrap_from_csv_files_ends_with_a_forecast_and_a_login_and_reruns_quickly(shared_data, monkeypatch):
     monkeypatch.delenv("DJANGO_SUPERUSER_USERNAME", raising=False)
     terminal = Terminal()
-    monkeypatch.setattr(bootstrap, "_open_terminal", lambda: terminal)
     out = io.StringIO()
-    call_command("bootstrap", "--history-dir", str(shared_data), "--trials", "1", stdout=out)
+    command = bootstrap.Command(open_terminal=lambda: terminal)
+    call_command(command, "--history-dir", str(shared_data), "--trials", "1", stdout=out)
 
     text = out.getvalue()
     assert PriceBar.objects.filter(symbol="GC=F").count() == 1257
