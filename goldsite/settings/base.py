@@ -263,6 +263,10 @@ CHAMPION_MAX_P = env.float("CHAMPION_MAX_P", default=0.10)
 TRAINING_DEFAULT_TRIALS = env.int("TRAINING_DEFAULT_TRIALS", default=10)
 TRAINING_HEARTBEAT_TIMEOUT = env.int("TRAINING_HEARTBEAT_TIMEOUT", default=600)  # seconds
 TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=3 * 60 * 60)  # seconds
+# What training needs of the forecasts app, named here so that training never imports it (dependencies run one
+# way: forecasts -> training). A promotion computes, stores and then requests the new champion's next-day forecast
+# through TRAINING_CHAMPION_FORECASTS (a class: prepare(model_version=...), store(values=...), request()).
+TRAINING_CHAMPION_FORECASTS = "forecasts.dispatch.ChampionForecasts"
 
 LOGGING = {
     "version": 1,
