@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "goldsite",  # the project's shared template filters (goldsite.templatetags)
     "forecasts",
     "training",
 ]

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from forecasts.models import Forecast
 from forecasts.selectors.forecasts import forecast_list
-from forecasts.templatetags.goldsite_format import money, pct, ratio
 from forecasts.views.charts import forecast_figure
 from goldsite.errors import GoldsiteError
+from goldsite.presentation.formatting import count, money, pct, percent_units, ratio
 from training.charts import edge_figure
 from training.evidence import (
     band_evidence,
@@ -51,8 +51,7 @@ def _metrics_view(metrics: dict) -> dict:
     """A version's stored metrics with the fractions also in percent units (for the `pct` filter)."""
     view = dict(metrics or {})
     for key in ("coverage_80", "coverage_95", "directional_accuracy"):
-        value = view.get(key)
-        view[f"{key}_pct"] = None if value is None else value * 100.0
+        view[f"{key}_pct"] = percent_units(view.get(key))
     return view
 
 
@@ -114,7 +113,7 @@ METRIC_ROWS = (
     ("Inside the 80% range", "coverage_80_pct", lambda v: pct(v, 1)),
     ("Inside the 95% range", "coverage_95_pct", lambda v: pct(v, 1)),
     ("80% range width", "width_80", money),
-    ("Days", "n", lambda v: "—" if v is None else f"{v:,}"),
+    ("Days", "n", count),
 )
 
 
