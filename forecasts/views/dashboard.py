@@ -23,7 +23,7 @@ from forecasts.models import Forecast
 from forecasts.selectors.accuracy import ACCURACY_WINDOWS, forecast_accuracy
 from forecasts.selectors.forecasts import forecast_latest, forecast_list
 from forecasts.selectors.prices import price_bars_list, price_latest_date
-from forecasts.views.charts import calibration_figure, forecast_figure
+from goldsite.presentation.charts import calibration_figure, forecast_figure
 from goldsite.presentation.formatting import percent_units
 from training.evidence import champion_evidence
 from training.models import ModelVersion

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from forecasts.models import Forecast
 from forecasts.selectors.forecasts import forecast_list
-from forecasts.views.charts import forecast_figure
 from goldsite.errors import GoldsiteError
+from goldsite.presentation.charts import forecast_figure
 from goldsite.presentation.formatting import count, money, pct, percent_units, ratio
 from training.charts import edge_figure
 from training.evidence import (
