@@ -1,6 +1,6 @@
 """The version page's cumulative-edge chart as a Plotly figure dict (drawn by static/js/goldsite.js, no inline code).
 
-Pure: it takes a `training.selectors.EdgeSeries` and returns `{"data": [...], "layout": {...}}`. One line per
+Pure: it takes a `forecasts.selectors.edge.EdgeSeries` and returns `{"data": [...], "layout": {...}}`. One line per
 phase (out-of-fold CV days, then walk-forward test days) of Σ(|e_naive| − |e_model|) in dollars; vertical lines
 mark the CV fold starts, the start of the test window and each walk-forward refit.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 from forecasts.models import Forecast
+from forecasts.selectors.edge import EdgeSeries
 from goldsite.presentation.charts import BACKTEST_COLOR, LIVE_COLOR, date_axis, top_label, vertical_line
-from training.selectors import EdgeSeries
 
 CV_COLOR = LIVE_COLOR  # teal
 TEST_COLOR = BACKTEST_COLOR  # violet
