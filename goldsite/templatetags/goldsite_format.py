@@ -2,10 +2,12 @@
 
 `{% load goldsite_format %}`, then:
 
-    {{ forecast.predicted_close|money }}        4012.3 -> "$4,012.30"     (money:0 -> "$4,012")
-    {{ version.test_metrics.mape|pct }}         0.84   -> "0.84%"         values are already in percent
-    {{ change_pct|signed_pct }}                1.2 -> "+1.20%", -0.5 -> "−0.50%" (signed_pct:1 -> "+1.2%")
-    {{ version.test_metrics.rmae|ratio }}       0.9731 -> "0.973"         (ratio:2 -> "0.97")
+    {{ forecast.predicted_close|money }}        4012.3 -> "$4,012.30"
+    {{ forecast.upper_80|money:0 }}             4163.8 -> "$4,164"
+    {{ version.test_metrics.mape|pct }}         0.84 -> "0.84%"           values are already in percent
+    {{ row.coverage_80_pct|pct:1 }}             81.2 -> "81.2%"
+    {{ change_pct|signed_pct }}                 1.2 -> "+1.20%", -0.5 -> "−0.50%"
+    {{ version.test_metrics.rmae|ratio }}       0.9731 -> "0.973"
     {{ forecast.target_date|isodate }}          date(2025, 9, 25) -> "2025-09-25"
     {{ forecast.inside_80|yesno_mark:"Inside,Outside" }}   ✓ / ✗ with the word for screen readers
     {{ run.duration|duration }}                 timedelta(minutes=75) -> "1 h 15 min"
