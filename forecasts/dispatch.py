@@ -5,6 +5,8 @@ CELERY_TASK_ALWAYS_EAGER) it runs here, in this process.
 
 A promotion asks twice: `forecast_next_day_prepare` before it (the new champion's forecast, computed, stored by
 the promotion's own transaction) and `forecast_next_day_request` once it committed (whatever is still missing).
+It reaches them through `ChampionForecasts` (settings.TRAINING_CHAMPION_FORECASTS), so training never imports this
+app.
 """
 
 import logging
@@ -79,6 +81,25 @@ def forecast_next_day_request() -> None:
 def forecast_next_day_send() -> AsyncResult:
     """Send `predict_next_day` to a worker now; the caller may wait on the result."""
     return tasks.predict_next_day.delay()
+
+
+class ChampionForecasts:
+    """What a promotion (training.services.promotion) needs of this app: the new champion's next-day forecast.
+
+    `prepare` computes it before the promotion takes any lock, `store` writes it inside the promotion's transaction,
+    `request` (run once that transaction commits) has whatever is still missing made and drops the cached answer.
+    """
+
+    def prepare(self, *, model_version) -> list[dict]:
+        return forecast_next_day_prepare(model_version=model_version)
+
+    def store(self, *, values: list[dict]) -> None:
+        from forecasts.services.prediction import forecast_values_store
+
+        forecast_values_store(values=values)
+
+    def request(self) -> None:
+        forecast_next_day_request()
 
 
 def _forecast_next_day_here() -> None:

@@ -4,6 +4,7 @@ from django.template.response import TemplateResponse
 
 from goldsite.admin import ReadOnlyAdmin
 from goldsite.errors import GoldsiteError
+from goldsite.presentation.formatting import metric, p_cell
 from training.evidence import promotion_evidence, version_verdict
 from training.forms import PromoteForm
 from training.models import ChampionChange, ModelVersion, TrainingRun
@@ -11,11 +12,6 @@ from training.permissions import PROMOTE_MODEL_VERSION
 from training.services.promotion import model_version_promote
 
 ADMIN_PROMOTION_REASON = "Promoted in admin"
-
-
-def _metric(metrics: dict, key: str, spec: str) -> str:
-    value = metrics.get(key)
-    return "—" if value is None else format(value, spec)
 
 
 @admin.register(ModelVersion)
@@ -47,11 +43,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="CV MAE")
     def cv_mae(self, obj):
-        return _metric(obj.cv_metrics, "mae", ".2f")
+        return metric(obj.cv_metrics.get("mae"), ".2f")
 
     @admin.display(description="p vs naive")
     def cv_p(self, obj):
-        return "—" if obj.p_value is None else format(obj.p_value, ".3f")
+        return p_cell(obj.p_value)
 
     @admin.display(description="verdict")
     def verdict(self, obj):
@@ -59,19 +55,19 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="test MAE")
     def test_mae(self, obj):
-        return _metric(obj.test_metrics, "mae", ".2f")
+        return metric(obj.test_metrics.get("mae"), ".2f")
 
     @admin.display(description="test MAPE %")
     def test_mape(self, obj):
-        return _metric(obj.test_metrics, "mape", ".3f")
+        return metric(obj.test_metrics.get("mape"), ".3f")
 
     @admin.display(description="test rMAE")
     def test_rmae(self, obj):
-        return _metric(obj.test_metrics, "rmae", ".3f")
+        return metric(obj.test_metrics.get("rmae"), ".3f")
 
     @admin.display(description="test 80% coverage")
     def test_coverage_80(self, obj):
-        return _metric(obj.test_metrics, "coverage_80", ".1%")
+        return metric(obj.test_metrics.get("coverage_80"), ".1%")
 
     def has_promote_permission(self, request) -> bool:
         """training.promote_modelversion, as on the API and the pages."""

@@ -15,6 +15,7 @@ from forecasts.exceptions import ForecastError
 from forecasts.models import Forecast
 from forecasts.selectors.bands import live_band_record
 from forecasts.selectors.naive import naive_forecasts_by_day
+from goldsite.presentation.formatting import p_short
 from training.models import ModelVersion
 from training.selectors import model_version_champion
 
@@ -149,13 +150,8 @@ def live_evidence(pairs: list[tuple[Forecast, Forecast]], *, champion: ModelVers
         "dm_statistic": test.statistic,
         "dm_lag": test.lag,
         "beats_naive": beats,
-        "note": f"Live record {days}: rMAE {rmae_text}, {verdict} (Diebold–Mariano {_p_text(test.p_value)}).",
+        "note": f"Live record {days}: rMAE {rmae_text}, {verdict} (Diebold–Mariano {p_short(test.p_value)}).",
     }
-
-
-def _p_text(p_value: float) -> str:
-    """ "p = 0.03", or "p < 0.01" when two decimals would print 0.00."""
-    return "p < 0.01" if p_value < 0.005 else f"p = {p_value:.2f}"
 
 
 def _scored_pairs(*, champion: ModelVersion, kind: str, window: int) -> list[tuple[Forecast, Forecast]]:

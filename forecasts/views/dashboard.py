@@ -23,7 +23,8 @@ from forecasts.models import Forecast
 from forecasts.selectors.accuracy import ACCURACY_WINDOWS, forecast_accuracy
 from forecasts.selectors.forecasts import forecast_latest, forecast_list
 from forecasts.selectors.prices import price_bars_list, price_latest_date
-from forecasts.views.charts import calibration_figure, forecast_figure
+from goldsite.presentation.charts import calibration_figure, forecast_figure
+from goldsite.presentation.formatting import percent_units
 from training.evidence import champion_evidence
 from training.models import ModelVersion
 from training.selectors import model_version_champion, model_version_naive_baseline
@@ -72,10 +73,6 @@ class DashboardQuery:
 # What the dashboard charts and lists: forecasts as live operation made (or would have made) them. The CV
 # folds' out-of-fold forecasts are model-selection evidence, shown on each version's page instead.
 DASHBOARD_KINDS = (Forecast.Kind.LIVE, Forecast.Kind.LATE, Forecast.Kind.BACKTEST)
-
-def _pct(fraction: float | None) -> float | None:
-    """A fraction (0.84) as percent units (84.0) for the `pct` filter."""
-    return None if fraction is None else fraction * 100.0
 
 
 # --- Regions ------------------------------------------------------------------------------------------
@@ -132,8 +129,8 @@ def accuracy_context(*, query: DashboardQuery) -> dict:
         if metrics is not None:
             rows[side] = {
                 **metrics,
-                "direction_hit_pct": _pct(metrics["direction_hit_rate"]),
-                "coverage_80_pct": _pct(metrics["coverage_80"]),
+                "direction_hit_pct": percent_units(metrics["direction_hit_rate"]),
+                "coverage_80_pct": percent_units(metrics["coverage_80"]),
             }
     rmae = accuracy["rmae"]
     bands = accuracy["bands"]

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "goldsite",  # the project's shared template filters (goldsite.templatetags)
     "forecasts",
     "training",
 ]
@@ -263,6 +264,12 @@ CHAMPION_MAX_P = env.float("CHAMPION_MAX_P", default=0.10)
 TRAINING_DEFAULT_TRIALS = env.int("TRAINING_DEFAULT_TRIALS", default=10)
 TRAINING_HEARTBEAT_TIMEOUT = env.int("TRAINING_HEARTBEAT_TIMEOUT", default=600)  # seconds
 TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=3 * 60 * 60)  # seconds
+# What training needs of the forecasts app, named here so that training never imports it (dependencies run one
+# way: forecasts -> training). A promotion computes, stores and then requests the new champion's next-day forecast
+# through TRAINING_CHAMPION_FORECASTS (a class: prepare(model_version=...), store(values=...), request()); a
+# version's page adds the context each of TRAINING_VERSION_PAGE_PROVIDERS returns for it (its backtest and edge).
+TRAINING_CHAMPION_FORECASTS = "forecasts.dispatch.ChampionForecasts"
+TRAINING_VERSION_PAGE_PROVIDERS = ["forecasts.views.version_forecasts.version_forecasts_context"]
 
 LOGGING = {
     "version": 1,

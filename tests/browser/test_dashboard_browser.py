@@ -19,10 +19,11 @@ from django.conf import settings as django_settings
 
 from forecasts.models import Forecast
 from forecasts.selectors.accuracy import forecast_accuracy
+from forecasts.selectors.edge import model_version_edge_series
 from tests.conftest import GOLD_CSV, SPX_CSV, require_services
 from tests.factories import MLEngineerFactory, StaffUserFactory
 from training.models import ModelVersion
-from training.selectors import model_version_edge_series, model_version_naive_baseline
+from training.selectors import model_version_naive_baseline
 
 REGIMES = ("calm", "normal", "volatile")
 

@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
-from forecasts.templatetags.goldsite_format import duration, isodate, money, pct, ratio, signed_pct, yesno_mark
+from goldsite.templatetags.goldsite_format import duration, isodate, money, pct, ratio, signed_pct, yesno_mark
 
 MINUS = "\u2212"
 

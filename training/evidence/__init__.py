@@ -13,7 +13,7 @@ Promoting a version by hand needs a written reason when its p is not below `sett
 CV evidence at all; naive never does (it is the fallback the rule itself chooses). The champion rule is
 training.ml.selection's, applied here to the stored metrics of a run's versions.
 
-Modules: `verdicts` (the verdict, the p format, the promotion reason rule and evidence table), `leaderboard` (a
+Modules: `verdicts` (the verdict, the promotion reason rule and evidence table), `leaderboard` (a
 run's candidates side by side, the rule's pick, how the champion got there, the dashboard's sentence) and `bands`
 (coverage per volatility regime and the interval scores beside the same run's naive band, on CV and on the
 walk-forward test, the σ model and γ and the CV choice of them). Everything is importable from here.

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from goldsite.presentation.formatting import metric, p_text, percent_units
 from training.evidence.bands import BandEvidence, band_evidence, run_naive
 from training.evidence.verdicts import (
     NAIVE,
@@ -16,7 +17,6 @@ from training.evidence.verdicts import (
     VerdictCode,
     has_cv_evidence,
     kind_label,
-    p_text,
     run_max_p,
     version_verdict,
 )
@@ -150,8 +150,7 @@ class FoldBar:
 
     @property
     def text(self) -> str:
-        value = "—" if self.rmae is None else f"{self.rmae:.3f}"
-        return f"Fold {self.fold} ({self.start} to {self.end}): rMAE {value}"
+        return f"Fold {self.fold} ({self.start} to {self.end}): rMAE {metric(self.rmae, '.3f')}"
 
 
 def fold_bars(version: ModelVersion) -> list[FoldBar]:
@@ -227,7 +226,7 @@ def run_leaderboard(*, run: TrainingRun) -> Leaderboard:
                 folds=fold_bars(version),
                 p_value=version.p_value,
                 test_rmae=test.get("rmae"),
-                coverage_80_pct=None if coverage is None else coverage * 100.0,
+                coverage_80_pct=percent_units(coverage),
                 winkler_80=test.get("winkler_80"),
                 champion=champion_note(version),
                 rule_pick=pick is not None and pick.pk == version.pk,

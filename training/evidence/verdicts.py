@@ -1,17 +1,17 @@
-"""A version's verdict against naive in words, the p format, and when a promotion by hand needs a reason.
+"""A version's verdict against naive in words, when a promotion by hand needs a reason, and the evidence table.
 
-See training.evidence for the wording.
+The numbers (the p, the metrics) are written by goldsite.presentation.formatting. See training.evidence for the
+wording.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
 
-from forecasts.templatetags.goldsite_format import money, pct, ratio
+from goldsite.presentation.formatting import money, p_cell, p_text, pct, percent_units, ratio
 from training.models import ModelVersion, TrainingRun
 
 NAIVE = ModelVersion.Architecture.NAIVE
@@ -63,17 +63,6 @@ class Verdict:
 
 def kind_label(architecture: str) -> str:
     return KIND_LABELS.get(architecture, architecture)
-
-
-def p_text(p: float) -> str:
-    """ "p = 0.41": two significant digits, at least two decimals (0.031 -> "p = 0.031", 0.03 -> "p = 0.03")."""
-    if not math.isfinite(p):
-        return "p unknown"
-    if p < 0.001:
-        return "p < 0.001"
-    decimals = max(2, 1 - math.floor(math.log10(p)))
-    whole, _, fraction = f"{p:.{decimals}f}".partition(".")
-    return f"p = {whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
 def has_cv_evidence(version: ModelVersion) -> bool:
@@ -132,16 +121,15 @@ def promotion_evidence(*, version: ModelVersion, current: ModelVersion | None) -
         cv, test = (v.cv_metrics or {}), (v.test_metrics or {})
         evidence = has_cv_evidence(v)
         folds = " · ".join(ratio(f.get("rmae")) for f in cv.get("folds") or []) or "—"
-        coverage = test.get("coverage_80")
         return [
             version_verdict(v).text,
             ratio(cv.get("rmae")) if evidence else "—",
             folds,
-            "—" if v.p_value is None else f"{v.p_value:.3f}",
+            p_cell(v.p_value),
             money(cv.get("mae")) if evidence else "—",
             money(test.get("mae")),
             ratio(test.get("rmae")),
-            pct(None if coverage is None else coverage * 100.0, 1),
+            pct(percent_units(test.get("coverage_80")), 1),
             money(test.get("winkler_80")),
         ]
 

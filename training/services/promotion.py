@@ -8,19 +8,21 @@ was changed. Promoting the version that is already the champion is refused with 
 
 The new champion's forecast of the next trading day commits with it, so no reader ever sees a champion without
 one (`/api/forecasts/latest/` never goes dark): it is computed before the promotion takes any lock
-(`forecasts.dispatch.forecast_next_day_prepare`: in-process without a broker or on a worker, else by a worker,
-waited for briefly) and stored in the promotion's transaction. When it cannot be computed in time (no worker),
-the promotion still happens, and once it commits `predict_next_day` is requested as a fallback.
+(`champion_forecasts.prepare`: in-process without a broker or on a worker, else by a worker, waited for briefly)
+and stored in the promotion's transaction (`champion_forecasts.store`). When it cannot be computed in time (no
+worker), the promotion still happens, and once it commits `predict_next_day` is requested as a fallback
+(`champion_forecasts.request`). `champion_forecasts` is what `settings.TRAINING_CHAMPION_FORECASTS` names
+(forecasts.dispatch.ChampionForecasts) unless the caller passes one: training never imports forecasts.
 """
 
 import logging
 import time
+from typing import Protocol
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.utils.module_loading import import_string
 
-from forecasts.dispatch import forecast_next_day_prepare, forecast_next_day_request
-from forecasts.services.prediction import forecast_values_store
 from goldsite.audit import audit_log
 from training.exceptions import AlreadyChampion, PromotionInProgress, RegistryUnavailable
 from training.models import ChampionChange, ModelVersion
@@ -34,21 +36,43 @@ PROMOTION_RETRY_SECONDS = 0.25  # times the attempt number
 PROMOTION_LOCK_KEY = 4_711_520_251
 
 
+class ChampionForecasts(Protocol):
+    """The new champion's next-day forecast: computed before the promotion, stored with it, requested after it."""
+
+    def prepare(self, *, model_version: ModelVersion) -> list[dict]: ...
+
+    def store(self, *, values: list[dict]) -> None: ...
+
+    def request(self) -> None: ...
+
+
 def model_version_promote(
-    *, model_version: ModelVersion, user=None, automatic: bool = False, reason: str = ""
+    *,
+    model_version: ModelVersion,
+    user=None,
+    automatic: bool = False,
+    reason: str = "",
+    champion_forecasts: ChampionForecasts | None = None,
 ) -> ChampionChange:
     """Make `model_version` the champion, in the database and in the MLflow registry.
 
     The MLflow alias moves last, inside the database transaction: if MLflow fails, the transaction rolls
     back, so the database still names the previous champion and the error says why.
     """
+    if champion_forecasts is None:
+        champion_forecasts = import_string(settings.TRAINING_CHAMPION_FORECASTS)()
     forecasts = []
     if not ModelVersion.objects.filter(pk=model_version.pk, is_champion=True).exists():  # else AlreadyChampion
-        forecasts = forecast_next_day_prepare(model_version=model_version)  # may take seconds: before any lock
+        forecasts = champion_forecasts.prepare(model_version=model_version)  # may take seconds: before any lock
     for attempt in range(1, PROMOTION_ATTEMPTS + 1):
         try:
             change, previous = _promote(
-                model_version=model_version, user=user, automatic=automatic, reason=reason, forecasts=forecasts
+                model_version=model_version,
+                user=user,
+                automatic=automatic,
+                reason=reason,
+                forecasts=forecasts,
+                champion_forecasts=champion_forecasts,
             )
             break
         except OperationalError as exc:
@@ -72,7 +96,13 @@ def model_version_promote(
 
 
 def _promote(
-    *, model_version: ModelVersion, user, automatic: bool, reason: str, forecasts: list[dict]
+    *,
+    model_version: ModelVersion,
+    user,
+    automatic: bool,
+    reason: str,
+    forecasts: list[dict],
+    champion_forecasts: ChampionForecasts,
 ) -> tuple[ChampionChange, ModelVersion | None]:
     from training.ml.registry import set_alias  # MLflow is imported only on this path
 
@@ -93,7 +123,7 @@ def _promote(
                 automatic=automatic,
                 reason=reason[:500],
             )
-            forecast_values_store(values=forecasts)  # the new champion's next-day forecast commits with it
+            champion_forecasts.store(values=forecasts)  # the new champion's next-day forecast commits with it
             try:
                 set_alias(
                     tracking_uri=settings.MLFLOW_TRACKING_URI,
@@ -109,7 +139,7 @@ def _promote(
                 ) from exc
             moved = (locked, current)
             # Once committed: whatever forecast is still missing (none could be computed in time), and the cache.
-            transaction.on_commit(forecast_next_day_request)
+            transaction.on_commit(champion_forecasts.request)
     except OperationalError:
         if moved is not None:  # the commit itself failed after MLflow moved: point the alias back
             _alias_restore(*moved)

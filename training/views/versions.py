@@ -4,19 +4,17 @@ and promotion by hand."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods
 
-from forecasts.models import Forecast
-from forecasts.selectors.forecasts import forecast_list
-from forecasts.templatetags.goldsite_format import money, pct, ratio
-from forecasts.views.charts import forecast_figure
 from goldsite.errors import GoldsiteError
-from training.charts import edge_figure
+from goldsite.presentation.formatting import count, money, pct, percent_units, ratio
 from training.evidence import (
     band_evidence,
     champion_note,
@@ -33,7 +31,6 @@ from training.permissions import PROMOTE_MODEL_VERSION
 from training.selectors import (
     champion_change_list,
     model_version_champion,
-    model_version_edge_series,
     model_version_list,
     model_version_naive_baseline,
     training_run_latest_leaderboard,
@@ -51,8 +48,7 @@ def _metrics_view(metrics: dict) -> dict:
     """A version's stored metrics with the fractions also in percent units (for the `pct` filter)."""
     view = dict(metrics or {})
     for key in ("coverage_80", "coverage_95", "directional_accuracy"):
-        value = view.get(key)
-        view[f"{key}_pct"] = None if value is None else value * 100.0
+        view[f"{key}_pct"] = percent_units(view.get(key))
     return view
 
 
@@ -114,7 +110,7 @@ METRIC_ROWS = (
     ("Inside the 80% range", "coverage_80_pct", lambda v: pct(v, 1)),
     ("Inside the 95% range", "coverage_95_pct", lambda v: pct(v, 1)),
     ("80% range width", "width_80", money),
-    ("Days", "n", lambda v: "—" if v is None else f"{v:,}"),
+    ("Days", "n", count),
 )
 
 
@@ -130,16 +126,6 @@ def metrics_table(*, version: ModelVersion, baseline: ModelVersion | None) -> li
     ]
 
 
-def _edge_phases(series) -> list[dict]:
-    """Per phase: days, Σ(|e_naive| − |e_model|) and whether the version ended ahead (the sentence under the chart)."""
-    phases = []
-    for phase, label in ((Forecast.Kind.CV, "cross-validation"), (Forecast.Kind.BACKTEST, "walk-forward test")):
-        days, total = series.days(phase), series.total(phase)
-        if days:
-            phases.append({"label": label, "days": days, "total": total, "ahead": total >= 0, "amount": abs(total)})
-    return phases
-
-
 @login_required
 @require_GET
 def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
@@ -147,19 +133,6 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     baseline = model_version_naive_baseline(champion=version)
     if baseline is not None and baseline.pk == version.pk:
         baseline = None
-    backtest = list(forecast_list(model_version=version, kind=Forecast.Kind.BACKTEST))
-    naive = []
-    if baseline is not None and backtest:
-        naive = list(
-            forecast_list(
-                model_version=baseline,
-                kind=Forecast.Kind.BACKTEST,
-                start=backtest[-1].target_date,
-                end=backtest[0].target_date,
-            )
-        )
-    scored = [(row.target_date, row.actual_close) for row in backtest if row.is_scored]
-    edge = model_version_edge_series(version=version)
     context = {
         "nav_section": "training:models",
         "version": version,
@@ -177,23 +150,19 @@ def model_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         "bands": band_evidence(version, naive=run_naive_of(version)),
         "library_versions": sorted((version.provenance.get("library_versions") or {}).items()),
         "code_commit": version.provenance.get("code_commit"),
-        "edge": edge,
-        "edge_phases": _edge_phases(edge) if edge is not None else [],
-        "edge_figure": edge_figure(edge) if edge is not None and edge.points else None,
-        "edge_label": (
-            f"Cumulative difference in absolute error of {version} against naive ({edge.naive}), "
-            f"{edge.points[0].day.isoformat()} to {edge.points[-1].day.isoformat()}"
-            if edge is not None and edge.points
-            else ""
-        ),
-        "backtest_count": len(backtest),
-        "backtest_figure": forecast_figure(closes=scored, forecasts=backtest, naive=naive),
-        "backtest_label": (
-            f"Backtest of {version}: predicted vs actual gold close"
-            + (f", {backtest[-1].target_date.isoformat()} to {backtest[0].target_date.isoformat()}" if backtest else "")
-        ),
+        **version_page_provided(version=version, request=request),
     }
     return render(request, "training/model_detail.html", context)
+
+
+def version_page_provided(*, version: ModelVersion, request: HttpRequest) -> dict:
+    """What other apps add to a version's page: each of `settings.TRAINING_VERSION_PAGE_PROVIDERS` (dotted paths)
+    is called with the version and the request and returns template context (forecasts adds the backtest and the
+    edge over naive), so this app shows other apps' sections without importing them."""
+    context: dict = {}
+    for path in settings.TRAINING_VERSION_PAGE_PROVIDERS:
+        context.update(import_string(path)(version=version, request=request))
+    return context
 
 
 PAGE_PROMOTION_REASON = "Promoted from the models page"

@@ -11,8 +11,8 @@ from django.urls import reverse
 from forecasts.calendar import last_completed_trading_day
 from forecasts.models import Forecast
 from forecasts.selectors.accuracy import forecast_accuracy
-from forecasts.views.charts import forecast_figure
 from forecasts.views.dashboard import DashboardQuery, chart_context
+from goldsite.presentation.charts import forecast_figure
 from tests.factories import (
     ForecastFactory,
     ModelVersionFactory,

@@ -10,7 +10,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from forecasts.views.charts import calibration_figure
+from goldsite.presentation.charts import calibration_figure
 from tests.factories import ModelVersionFactory, TrainingRunFactory, UserFactory, band_intervals, walk_forward_test
 from tests.forecasts.band_history import live_window, store_phases
 from tests.forecasts.views.test_dashboard import chart_json, htmx_to, trace

@@ -59,3 +59,47 @@ def test_the_database_allows_only_one_champion():
     ModelVersionFactory(is_champion=True)
     with pytest.raises(IntegrityError), transaction.atomic():
         ModelVersionFactory(is_champion=True)
+
+
+class RecordingForecasts:
+    """A champion_forecasts that records what the promotion asked of it, and when."""
+
+    made: list = []  # every instance, so that a test finds the one the setting's class made
+
+    def __init__(self):
+        self.calls = []
+        RecordingForecasts.made.append(self)
+
+    def prepare(self, *, model_version):
+        self.calls.append(("prepare", model_version.pk, ModelVersion.objects.get(pk=model_version.pk).is_champion))
+        return [{"forecast": "of the next day"}]
+
+    def store(self, *, values):
+        self.calls.append(("store", values))
+
+    def request(self):
+        self.calls.append(("request",))
+
+
+def test_the_promotion_prepares_stores_then_requests_the_forecast(aliases, django_capture_on_commit_callbacks):
+    new = ModelVersionFactory()
+    forecasts = RecordingForecasts()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        model_version_promote(model_version=new, reason="run #2", champion_forecasts=forecasts)
+
+    assert forecasts.calls == [
+        ("prepare", new.pk, False),  # computed before the version is the champion
+        ("store", [{"forecast": "of the next day"}]),
+        ("request",),  # once the promotion committed
+    ]
+
+
+def test_by_default_the_promotion_asks_what_the_setting_names(aliases, settings, monkeypatch):
+    settings.TRAINING_CHAMPION_FORECASTS = f"{__name__}.RecordingForecasts"
+    monkeypatch.setattr(RecordingForecasts, "made", [])
+
+    model_version_promote(model_version=ModelVersionFactory(), reason="run #3")
+
+    (forecasts,) = RecordingForecasts.made
+    assert [call[0] for call in forecasts.calls] == ["prepare", "store"]  # request() waits for the commit

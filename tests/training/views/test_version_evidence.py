@@ -8,9 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from forecasts.selectors.edge import model_version_edge_series
 from tests.factories import ModelVersionFactory, TrainingRunFactory, rolling_origin_cv, scored_forecast
 from tests.test_middleware import inline_code
-from training.selectors import model_version_edge_series
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +123,16 @@ def test_naives_page_explains_it_is_the_baseline(analyst, lstm):
 
 def test_the_version_page_has_no_inline_script_or_style(analyst, lstm):
     assert inline_code(analyst.get(reverse("training:model-detail", args=[lstm.pk])).content.decode()) == []
+
+
+def test_the_forecast_sections_are_what_the_settings_providers_add(analyst, lstm, settings):
+    """training renders the page; the forecasts app adds the backtest and edge sections through the setting."""
+    assert settings.TRAINING_VERSION_PAGE_PROVIDERS == ["forecasts.views.version_forecasts.version_forecasts_context"]
+    with_forecasts = analyst.get(reverse("training:model-detail", args=[lstm.pk])).content.decode()
+    assert 'id="edge-chart"' in with_forecasts and 'id="backtest-chart"' in with_forecasts
+
+    settings.TRAINING_VERSION_PAGE_PROVIDERS = []
+    content = analyst.get(reverse("training:model-detail", args=[lstm.pk])).content.decode()
+
+    assert 'id="edge-chart"' not in content and 'id="backtest-chart"' not in content
+    assert "No backtest stored" in content

@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from goldsite.errors import GoldsiteError
+from goldsite.presentation.formatting import column
 from training.models import TrainingRun
 from training.selectors import model_version_run_candidates
 from training.services.runs import NETWORK_ARCHITECTURES, training_run_start
@@ -106,11 +107,6 @@ class _ProgressHandler(logging.Handler):
         self.stream.write(f"  {record.getMessage()}")
 
 
-def _fmt(value, spec: str) -> str:
-    width = int("".join(c for c in spec.split(".")[0] if c.isdigit()) or 0)
-    return "—".rjust(width) if value is None else format(value, spec)
-
-
 def render_candidate_table(versions) -> str:
     """The candidates side by side: pooled CV decides (with DM evidence against naive), walk-forward reports."""
     header = (
@@ -121,10 +117,10 @@ def render_candidate_table(versions) -> str:
     for v in versions:
         cv, test = v.cv_metrics, v.test_metrics
         lines.append(
-            f"{f'{v.architecture} v{v.version}':<16} {_fmt(cv.get('rmae'), '8.3f')} {_fmt(v.p_value, '7.3f')} "
-            f"{_fmt(test.get('mae'), '9.2f')} {_fmt(test.get('mape'), '8.3f')}% {_fmt(test.get('rmae'), '9.3f')} "
-            f"{_fmt(test.get('directional_accuracy'), '8.1%')} {_fmt(test.get('coverage_80'), '8.1%')} "
-            f"{_fmt(test.get('coverage_95'), '8.1%')}  {'*' if v.is_champion else ''}"
+            f"{f'{v.architecture} v{v.version}':<16} {column(cv.get('rmae'), '8.3f')} {column(v.p_value, '7.3f')} "
+            f"{column(test.get('mae'), '9.2f')} {column(test.get('mape'), '8.3f')}% {column(test.get('rmae'), '9.3f')} "
+            f"{column(test.get('directional_accuracy'), '8.1%')} {column(test.get('coverage_80'), '8.1%')} "
+            f"{column(test.get('coverage_95'), '8.1%')}  {'*' if v.is_champion else ''}"
         )
     return "\n".join(lines)
 
@@ -149,10 +145,10 @@ def render_band_table(versions) -> str:
             ratio = test["winkler_80"] / naive["winkler_80"]
         lines.append(
             f"{f'{v.architecture} v{v.version}':<16} {bands.get('volatility', '—'):<9} "
-            f"{_fmt(bands.get('gamma'), '5.3f')} {_fmt(_regime(test, 'calm', 'coverage_80'), '8.1%')} "
-            f"{_fmt(_regime(test, 'normal', 'coverage_80'), '7.1%')} "
-            f"{_fmt(_regime(test, 'volatile', 'coverage_80'), '7.1%')} {_fmt(test.get('coverage_95'), '8.1%')} "
-            f"{_fmt(test.get('winkler_80'), '7.1f')} {_fmt(test.get('winkler_95'), '7.1f')} "
-            f"{_fmt(test.get('pinball'), '7.2f')} {_fmt(test.get('crps'), '6.2f')} {_fmt(ratio, '9.3f')}"
+            f"{column(bands.get('gamma'), '5.3f')} {column(_regime(test, 'calm', 'coverage_80'), '8.1%')} "
+            f"{column(_regime(test, 'normal', 'coverage_80'), '7.1%')} "
+            f"{column(_regime(test, 'volatile', 'coverage_80'), '7.1%')} {column(test.get('coverage_95'), '8.1%')} "
+            f"{column(test.get('winkler_80'), '7.1f')} {column(test.get('winkler_95'), '7.1f')} "
+            f"{column(test.get('pinball'), '7.2f')} {column(test.get('crps'), '6.2f')} {column(ratio, '9.3f')}"
         )
     return "\n".join(lines)

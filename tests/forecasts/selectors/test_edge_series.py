@@ -1,15 +1,15 @@
-"""The cumulative edge over naive (training.selectors.model_version_edge_series): Σ(|e_naive| − |e_model|) from the
-stored, scored forecasts of a version and of its own run's naive version, CV days first, then the walk-forward test
-days, matched by target date; fold starts and walk-forward refit dates for the chart's markers."""
+"""The cumulative edge over naive (forecasts.selectors.edge.model_version_edge_series): Σ(|e_naive| − |e_model|)
+from the stored, scored forecasts of a version and of its own run's naive version, CV days first, then the
+walk-forward test days, matched by target date; fold starts and walk-forward refit dates for the chart's markers."""
 
 import datetime as dt
 
 import pytest
 
 from forecasts.models import Forecast
+from forecasts.selectors.edge import model_version_edge_series
+from forecasts.views.edge_chart import edge_figure
 from tests.factories import ModelVersionFactory, TrainingRunFactory, rolling_origin_cv, scored_forecast
-from training.charts import edge_figure
-from training.selectors import model_version_edge_series
 
 pytestmark = pytest.mark.django_db
 

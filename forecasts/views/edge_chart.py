@@ -1,18 +1,17 @@
 """The version page's cumulative-edge chart as a Plotly figure dict (drawn by static/js/goldsite.js, no inline code).
 
-Pure: it takes a `training.selectors.EdgeSeries` and returns `{"data": [...], "layout": {...}}`. One line per
+Pure: it takes a `forecasts.selectors.edge.EdgeSeries` and returns `{"data": [...], "layout": {...}}`. One line per
 phase (out-of-fold CV days, then walk-forward test days) of Σ(|e_naive| − |e_model|) in dollars; vertical lines
 mark the CV fold starts, the start of the test window and each walk-forward refit.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 from forecasts.models import Forecast
-from forecasts.views.charts import BACKTEST_COLOR, ISO_DATE, LIVE_COLOR
-from training.selectors import EdgeSeries
+from forecasts.selectors.edge import EdgeSeries
+from goldsite.presentation.charts import BACKTEST_COLOR, LIVE_COLOR, date_axis, top_label, vertical_line
 
 CV_COLOR = LIVE_COLOR  # teal
 TEST_COLOR = BACKTEST_COLOR  # violet
@@ -20,34 +19,6 @@ FOLD_LINE = "rgba(13, 102, 96, 0.55)"
 REFIT_LINE = "rgba(90, 58, 160, 0.30)"
 TEST_LINE = "rgba(90, 58, 160, 0.85)"
 PHASE_NAMES = {Forecast.Kind.CV: "Cross-validation (out-of-fold)", Forecast.Kind.BACKTEST: "Walk-forward test"}
-
-
-def _vertical(day: dt.date, *, color: str, dash: str, width: float = 1.0) -> dict:
-    return {
-        "type": "line",
-        "xref": "x",
-        "yref": "paper",
-        "x0": day.isoformat(),
-        "x1": day.isoformat(),
-        "y0": 0,
-        "y1": 1,
-        "line": {"color": color, "width": width, "dash": dash},
-        "layer": "below",
-    }
-
-
-def _label(day: dt.date, text: str) -> dict:
-    return {
-        "x": day.isoformat(),
-        "xref": "x",
-        "y": 1,
-        "yref": "paper",
-        "yanchor": "bottom",
-        "xanchor": "left",
-        "text": text,
-        "showarrow": False,
-        "font": {"size": 11},
-    }
 
 
 def edge_figure(series: EdgeSeries) -> dict:
@@ -72,18 +43,18 @@ def edge_figure(series: EdgeSeries) -> dict:
     test_start = series.test_start
     shapes, annotations = [], []
     for number, day in enumerate(series.fold_starts, start=1):
-        shapes.append(_vertical(day, color=FOLD_LINE, dash="dot"))
-        annotations.append(_label(day, f"fold {number}"))
+        shapes.append(vertical_line(day, color=FOLD_LINE, dash="dot"))
+        annotations.append(top_label(day, f"fold {number}"))
     for day in series.refit_dates:
         if day != test_start:
-            shapes.append(_vertical(day, color=REFIT_LINE, dash="dash"))
+            shapes.append(vertical_line(day, color=REFIT_LINE, dash="dash"))
     if test_start is not None:
-        shapes.append(_vertical(test_start, color=TEST_LINE, dash="solid", width=1.5))
-        annotations.append(_label(test_start, "test"))
+        shapes.append(vertical_line(test_start, color=TEST_LINE, dash="solid", width=1.5))
+        annotations.append(top_label(test_start, "test"))
     return {
         "data": data,
         "layout": {
-            "xaxis": {"type": "date", "hoverformat": ISO_DATE, "tickformat": ISO_DATE},
+            "xaxis": date_axis(),
             "yaxis": {
                 "title": {"text": "Σ |naive error| − |model error|", "standoff": 12},
                 "tickprefix": "$",

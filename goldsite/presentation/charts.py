@@ -1,7 +1,9 @@
-"""Plotly figures for the pages, built server-side as plain JSON-ready dicts (no Plotly import).
+"""Plotly figures for the pages of both apps, built server-side as plain JSON-ready dicts (no Plotly import).
 
 `static/js/goldsite.js` draws a figure `{"data": [...], "layout": {...}}` handed over with `json_script`.
-The builders here are pure: they take sequences of rows and return the figure, so they are easy to test.
+The builders here are pure: they take sequences of rows and return the figure, so they are easy to test. The
+colours, the date axis and the boundary lines (`vertical_line`, `top_label`) are shared by every chart, the
+version page's edge chart (forecasts.views.edge_chart) included.
 Every number in a figure is finite or None: `json_script` would otherwise write `Infinity`, which is not JSON.
 """
 
@@ -48,6 +50,41 @@ def _money_hover(label: str) -> str:
     return f"{label}: $%{{y:,.2f}}<extra></extra>"
 
 
+def date_axis() -> dict:
+    """An x axis of trading days, dates written YYYY-MM-DD in ticks and tooltips."""
+    return {"type": "date", "hoverformat": ISO_DATE, "tickformat": ISO_DATE}
+
+
+def vertical_line(day: dt.date, *, color: str, dash: str, width: float = 1.0) -> dict:
+    """A layout shape: a vertical line across the whole plot at `day`, behind the traces."""
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "paper",
+        "x0": day.isoformat(),
+        "x1": day.isoformat(),
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": color, "width": width, "dash": dash},
+        "layer": "below",
+    }
+
+
+def top_label(day: dt.date, text: str) -> dict:
+    """A layout annotation: `text` just above the plot, starting at `day` (names a `vertical_line`)."""
+    return {
+        "x": day.isoformat(),
+        "xref": "x",
+        "y": 1,
+        "yref": "paper",
+        "yanchor": "bottom",
+        "xanchor": "left",
+        "text": text,
+        "showarrow": False,
+        "font": {"size": 11},
+    }
+
+
 def forecast_figure(
     *,
     closes: Sequence[tuple[dt.date, float]],
@@ -65,63 +102,92 @@ def forecast_figure(
     appear only when there are rows of that kind; the band covers every forecast, a live row winning over a
     late one of the same day, and either over a backtest row.
     """
-    closes = sorted(closes)
+    data = [
+        *_band_traces(_band_rows(forecasts)),
+        _actual_trace(sorted(closes), label=actual_label),
+        *_forecast_traces(forecasts),
+        *_naive_traces(naive, show_naive=show_naive),
+    ]
+    return {
+        "data": data,
+        "layout": {
+            "xaxis": date_axis(),
+            "yaxis": {"tickprefix": "$", "tickformat": ",.0f", "separatethousands": True},
+            "hovermode": "x unified",
+            "showlegend": True,
+        },
+    }
+
+
+def _band_rows(forecasts: Sequence[ForecastRow]) -> list[ForecastRow]:
+    """One forecast per target day for the band, oldest first: live over late, either over backtest."""
     band_rank = {"live": 2, "late": 1}
     by_day: dict[dt.date, ForecastRow] = {}
     for row in sorted(forecasts, key=lambda r: (r.target_date, band_rank.get(r.kind, 0))):
         by_day[row.target_date] = row  # the live row of a day comes last and wins
-    band_rows = [by_day[day] for day in sorted(by_day)]
+    return [by_day[day] for day in sorted(by_day)]
 
-    data: list[dict] = []
-    if band_rows:
-        band_x = _x(row.target_date for row in band_rows)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "80% range (low)",
-                "x": band_x,
-                "y": _y(row.lower_80 for row in band_rows),
-                "line": {"width": 0.5, "color": BAND_LINE},
-                "legendgroup": "band",
-                "showlegend": False,
-                "hovertemplate": _money_hover("80% range low"),
-            }
-        )
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "80% range",
-                "x": band_x,
-                "y": _y(row.upper_80 for row in band_rows),
-                "fill": "tonexty",
-                "fillcolor": BAND_FILL,
-                "line": {"width": 0.5, "color": BAND_LINE},
-                "legendgroup": "band",
-                "hovertemplate": _money_hover("80% range high"),
-            }
-        )
-    data.append(
+
+def _band_traces(band_rows: Sequence[ForecastRow]) -> list[dict]:
+    """The 80% band's lower edge and its upper edge filled down to it (one legend entry); none without rows."""
+    if not band_rows:
+        return []
+    band_x = _x(row.target_date for row in band_rows)
+    return [
         {
             "type": "scatter",
             "mode": "lines",
-            "name": actual_label,
-            "x": _x(day for day, _ in closes),
-            "y": _y(close for _, close in closes),
-            "line": {"width": 2, "color": ACTUAL_COLOR},
-            "hovertemplate": _money_hover(actual_label),
-        }
-    )
-    for kind, label, color, symbol in (
-        ("live", "Forecast (live)", LIVE_COLOR, "diamond"),
-        ("late", "Forecast (late)", LATE_COLOR, "x"),
-        ("backtest", "Forecast (backtest)", BACKTEST_COLOR, "circle"),
-    ):
+            "name": "80% range (low)",
+            "x": band_x,
+            "y": _y(row.lower_80 for row in band_rows),
+            "line": {"width": 0.5, "color": BAND_LINE},
+            "legendgroup": "band",
+            "showlegend": False,
+            "hovertemplate": _money_hover("80% range low"),
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "80% range",
+            "x": band_x,
+            "y": _y(row.upper_80 for row in band_rows),
+            "fill": "tonexty",
+            "fillcolor": BAND_FILL,
+            "line": {"width": 0.5, "color": BAND_LINE},
+            "legendgroup": "band",
+            "hovertemplate": _money_hover("80% range high"),
+        },
+    ]
+
+
+def _actual_trace(closes: Sequence[tuple[dt.date, float]], *, label: str) -> dict:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": label,
+        "x": _x(day for day, _ in closes),
+        "y": _y(close for _, close in closes),
+        "line": {"width": 2, "color": ACTUAL_COLOR},
+        "hovertemplate": _money_hover(label),
+    }
+
+
+# Forecast markers by kind: (kind, legend name, colour, marker symbol), in drawing order.
+FORECAST_MARKERS = (
+    ("live", "Forecast (live)", LIVE_COLOR, "diamond"),
+    ("late", "Forecast (late)", LATE_COLOR, "x"),
+    ("backtest", "Forecast (backtest)", BACKTEST_COLOR, "circle"),
+)
+
+
+def _forecast_traces(forecasts: Sequence[ForecastRow]) -> list[dict]:
+    """One marker trace per kind that has rows: live, late, backtest."""
+    traces = []
+    for kind, label, color, symbol in FORECAST_MARKERS:
         rows = sorted((row for row in forecasts if row.kind == kind), key=lambda r: r.target_date)
         if not rows:
             continue
-        data.append(
+        traces.append(
             {
                 "type": "scatter",
                 "mode": "markers",
@@ -132,30 +198,26 @@ def forecast_figure(
                 "hovertemplate": _money_hover(label),
             }
         )
-    naive_rows = sorted({row.target_date: row for row in naive}.values(), key=lambda r: r.target_date)
-    if naive_rows:
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "Naive forecast",
-                "x": _x(row.target_date for row in naive_rows),
-                "y": _y(row.predicted_close for row in naive_rows),
-                "line": {"width": 1.5, "color": NAIVE_COLOR, "dash": "dot"},
-                "visible": True if show_naive else "legendonly",
-                "hovertemplate": _money_hover("Naive forecast"),
-            }
-        )
+    return traces
 
-    return {
-        "data": data,
-        "layout": {
-            "xaxis": {"type": "date", "hoverformat": ISO_DATE, "tickformat": ISO_DATE},
-            "yaxis": {"tickprefix": "$", "tickformat": ",.0f", "separatethousands": True},
-            "hovermode": "x unified",
-            "showlegend": True,
-        },
-    }
+
+def _naive_traces(naive: Sequence[ForecastRow], *, show_naive: bool) -> list[dict]:
+    """The naive forecast as a dotted line, one point per day, hidden until asked for; none without rows."""
+    naive_rows = sorted({row.target_date: row for row in naive}.values(), key=lambda r: r.target_date)
+    if not naive_rows:
+        return []
+    return [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Naive forecast",
+            "x": _x(row.target_date for row in naive_rows),
+            "y": _y(row.predicted_close for row in naive_rows),
+            "line": {"width": 1.5, "color": NAIVE_COLOR, "dash": "dot"},
+            "visible": True if show_naive else "legendonly",
+            "hovertemplate": _money_hover("Naive forecast"),
+        }
+    ]
 
 
 # The calibration chart: observed coverage of each band per volatility regime against its nominal level.
