@@ -109,17 +109,28 @@ STALE_HELP = "True when the forecast's data is more than FORECAST_STALE_AFTER_DA
 DATA_AGE_HELP = "Trading days from the forecast's as_of_date to the last completed trading day (0: current)."
 
 
+# The fields every next-day answer (the latest forecast, the old service's prediction) carries about its forecast.
+def stale_field() -> serializers.Field:
+    return serializers.BooleanField(source="data_age.stale", help_text=STALE_HELP)
+
+
+def data_age_days_field() -> serializers.Field:
+    return serializers.IntegerField(source="data_age.days", help_text=DATA_AGE_HELP)
+
+
+def next_day_kind_field() -> serializers.Field:
+    return serializers.ChoiceField(choices=NEXT_DAY_KIND_CHOICES, source="forecast.kind", help_text=NEXT_DAY_KIND_HELP)
+
+
 # The latest forecast changes a few times a day (the daily pipeline, a promotion) and is the most requested
 # answer: it is served from the cache for API_LATEST_CACHE_SECONDS, so it can lag a change by that long.
 class ForecastLatestApi(APIView):
     class OutputSerializer(serializers.Serializer):
         target_date = serializers.DateField(source="forecast.target_date")
         as_of_date = serializers.DateField(source="forecast.as_of_date")
-        stale = serializers.BooleanField(source="data_age.stale", help_text=STALE_HELP)
-        data_age_days = serializers.IntegerField(source="data_age.days", help_text=DATA_AGE_HELP)
-        kind = serializers.ChoiceField(
-            choices=NEXT_DAY_KIND_CHOICES, source="forecast.kind", help_text=NEXT_DAY_KIND_HELP
-        )
+        stale = stale_field()
+        data_age_days = data_age_days_field()
+        kind = next_day_kind_field()
         champion = ChampionOutputSerializer()
         forecast = ForecastOutputSerializer()
         naive = ForecastOutputSerializer(allow_null=True, help_text="The naive forecast of the same day and kind.")

@@ -6,13 +6,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from forecasts.apis.forecasts import (
-    DATA_AGE_HELP,
     MISSING_BARS_HELP,
-    NEXT_DAY_KIND_HELP,
-    STALE_HELP,
     MissingBarsOutputSerializer,
+    data_age_days_field,
+    next_day_kind_field,
+    stale_field,
 )
-from forecasts.models import NEXT_DAY_KIND_CHOICES
 from forecasts.selectors.forecasts import data_age
 from forecasts.selectors.live_record import live_forecast_missing_bars
 from forecasts.services.prediction import forecast_next_day_ensure
@@ -47,11 +46,9 @@ class PredictApi(APIView):
         upper_80 = serializers.FloatField(source="forecast.upper_80")
         lower_95 = serializers.FloatField(source="forecast.lower_95")
         upper_95 = serializers.FloatField(source="forecast.upper_95")
-        stale = serializers.BooleanField(source="data_age.stale", help_text=STALE_HELP)
-        data_age_days = serializers.IntegerField(source="data_age.days", help_text=DATA_AGE_HELP)
-        kind = serializers.ChoiceField(
-            choices=NEXT_DAY_KIND_CHOICES, source="forecast.kind", help_text=NEXT_DAY_KIND_HELP
-        )
+        stale = stale_field()
+        data_age_days = data_age_days_field()
+        kind = next_day_kind_field()
         missing_bars = MissingBarsOutputSerializer(allow_null=True, help_text=MISSING_BARS_HELP)
 
     @extend_schema(
