@@ -1,5 +1,6 @@
-"""A training run's parameters: what a start may ask for, checked, with the settings filling the rest, and the
-hyperparameters a "train" run reuses from the latest tune made with the same window settings."""
+"""A training run's parameters: what a start may ask for, each checked (a TrainingError saying what to change),
+with the settings filling the rest; and the hyperparameters a "train" run reuses from the latest tune made with
+the same window settings."""
 
 import datetime as dt
 
@@ -14,43 +15,30 @@ BASELINE_KINDS = ("naive", "drift")
 MAX_TRIALS = 500
 
 
-def training_run_params(
-    *,
-    kind: str,
-    trials: int | None = None,
-    architectures: list[str] | None = None,
-    test_days: int | None = None,
-    selection_days: int | None = None,
-    folds: int | None = None,
-    retrain_every: int | None = None,
-    promote: bool = True,
-) -> dict:
-    """The `params` a run of `kind` starts with; a TrainingError saying what to change when a value does not fit."""
+def checked_kind(kind: str) -> str:
     if kind not in TrainingRun.Kind.values:
         raise TrainingError(f"Unknown run kind {kind!r}; choose one of {', '.join(TrainingRun.Kind.values)}.")
+    return kind
+
+
+def checked_architectures(architectures: list[str] | None) -> list[str]:
+    """The networks asked for (every one when none is named), in NETWORK_ARCHITECTURES order."""
     architectures = list(architectures or NETWORK_ARCHITECTURES)
     unknown = sorted(set(architectures) - set(NETWORK_ARCHITECTURES))
     if unknown:
         raise TrainingError(
             f"Unknown architecture(s) {', '.join(unknown)}; choose from {', '.join(NETWORK_ARCHITECTURES)}."
         )
+    return [a for a in NETWORK_ARCHITECTURES if a in architectures]
+
+
+def checked_trials(*, kind: str, trials: int | None) -> int:
+    """Trials per network: a tune's (TRAINING_DEFAULT_TRIALS unless given, 1 to MAX_TRIALS); a train run's 0."""
     if trials is None:
         trials = settings.TRAINING_DEFAULT_TRIALS if kind == TrainingRun.Kind.TUNE else 0
     if kind == TrainingRun.Kind.TUNE and not 1 <= trials <= MAX_TRIALS:
         raise TrainingError(f"A tuning run needs between 1 and {MAX_TRIALS} trials per architecture.")
-    if kind == TrainingRun.Kind.TRAIN:
-        trials = 0
-    protocol = training_protocol(
-        test_days=test_days, selection_days=selection_days, folds=folds, retrain_every=retrain_every
-    )
-    return {
-        "trials": trials,
-        "architectures": [a for a in NETWORK_ARCHITECTURES if a in architectures],
-        "protocol": protocol.to_dict(),
-        "max_p": settings.CHAMPION_MAX_P,
-        "gammas": bands_gammas(),
-        "promote": promote,
-    }
+    return 0 if kind == TrainingRun.Kind.TRAIN else trials
 
 
 def bands_gammas() -> list[float] | None:

@@ -38,8 +38,10 @@ from training.services.run_params import (
     MAX_TRIALS,
     NETWORK_ARCHITECTURES,
     bands_gammas,
+    checked_architectures,
+    checked_kind,
+    checked_trials,
     training_protocol,
-    training_run_params,
     training_tuned_hyperparameters,
 )
 from training.services.run_schedule import training_refit_due
@@ -94,16 +96,20 @@ def training_run_start(
     `inline` is true (the CLI).
     """
     training_runs_recover()  # first fail any run whose process died or went silent: it would block this one
-    params = training_run_params(
-        kind=kind,
-        trials=trials,
-        architectures=architectures,
-        test_days=test_days,
-        selection_days=selection_days,
-        folds=folds,
-        retrain_every=retrain_every,
-        promote=promote,
+    kind = checked_kind(kind)
+    architectures = checked_architectures(architectures)
+    trials = checked_trials(kind=kind, trials=trials)
+    protocol = training_protocol(
+        test_days=test_days, selection_days=selection_days, folds=folds, retrain_every=retrain_every
     )
+    params = {
+        "trials": trials,
+        "architectures": architectures,
+        "protocol": protocol.to_dict(),
+        "max_p": settings.CHAMPION_MAX_P,
+        "gammas": bands_gammas(),
+        "promote": promote,
+    }
     run = _queued_run(kind=kind, params=params, user=user)
     audit_log("training_run.start", actor=audit_actor(user), run=run.pk, kind=kind, params=params)
     task_id = dispatch.training_run_execute_request(run_id=run.pk, inline=inline)
