@@ -29,6 +29,7 @@ from goldsite.audit import audit_actor, audit_log
 from training import dispatch
 from training.exceptions import TrainingError, TrainingRunActive
 from training.ml.kinds import NETWORK_KINDS
+from training.ml.results import as_date
 from training.models import ModelVersion, TrainingRun
 from training.services.mlflow_settings import mlflow_tracking_kwargs
 from training.services.promotion import model_version_promote
@@ -210,7 +211,7 @@ def _ensemble(*, run: TrainingRun, members: list):
     """Register and mirror the equal-weight ensemble of the run's networks (no extra fits)."""
     from training.ml.pipeline import ensemble_candidate
 
-    closes = price_closes_frame(end=dt.date.fromisoformat(run.params["data_end"]))
+    closes = price_closes_frame(end=as_date(run.params["data_end"]))
     result = ensemble_candidate(
         closes,
         members=members,
