@@ -84,6 +84,19 @@ class Row:
     notes: list[str] = field(default_factory=list)
     champion: bool = False  # the project's champion rule chose it
 
+    @classmethod
+    def of_walk(cls, name: str, walk: OutOfSample, lower_80, upper_80, **row) -> "Row":
+        """The row of a walk-forward made here: its test rows, predictions and fit seconds are `walk`'s."""
+        return cls(
+            name=name,
+            rows=walk.rows,
+            predicted=walk.predicted,
+            lower_80=lower_80,
+            upper_80=upper_80,
+            fit_seconds=row.pop("fit_seconds", walk.fit_seconds),
+            **row,
+        )
+
 
 @dataclass
 class Project:
@@ -121,6 +134,11 @@ def scores(samples: Samples, row: Row) -> dict[str, float | int | None]:
     }
 
 
+def _bands(backtest: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """The 80% band edges of backtest rows (training.ml.evaluation.backtest_rows), as arrays."""
+    return np.array([b["lower_80"] for b in backtest]), np.array([b["upper_80"] for b in backtest])
+
+
 # -- the peers -------------------------------------------------------------------------------------------------
 def statsforecast_walk(
     peer: type[StatsForecastPeer], samples: Samples, windows: Windows
@@ -145,17 +163,9 @@ def statsforecast_row(peer: type[StatsForecastPeer], samples: Samples, windows: 
         walk, lower, upper, chosen = statsforecast_walk(peer, samples, windows)
     total = time.perf_counter() - started
     forms = ", ".join(f"{form} ×{count}" for form, count in Counter(chosen).most_common())
-    return Row(
-        name=peer.model_name,
-        source="peer",
-        interval=OWN,
-        rows=walk.rows,
-        predicted=walk.predicted,
-        lower_80=lower,
-        upper_80=upper,
-        fit_seconds=walk.fit_seconds,
-        total_seconds=total,
-        notes=[f"selected at the {len(chosen)} refits: {forms}"],
+    notes = [f"selected at the {len(chosen)} refits: {forms}"]
+    return Row.of_walk(
+        peer.model_name, walk, lower, upper, source="peer", interval=OWN, total_seconds=total, notes=notes
     )
 
 
@@ -179,9 +189,7 @@ def conformal_walk(make, samples: Samples, windows: Windows, cv: OutOfSample):
 
     walk = rolling_origin(make, samples, windows.walk_forward, seed=SEED)
     bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward)
-    rows = backtest_rows(samples, walk, bands.walk_forward)
-    lower = np.array([b["lower_80"] for b in rows])
-    upper = np.array([b["upper_80"] for b in rows])
+    lower, upper = _bands(backtest_rows(samples, walk, bands.walk_forward))
     return walk, lower, upper
 
 
@@ -192,18 +200,8 @@ def ridge_row(samples: Samples, windows: Windows) -> Row:
     walk, lower, upper = conformal_walk(lambda: RidgePeer(best.hyperparameters), samples, windows, best.cv)
     total = time.perf_counter() - started
     grid = ", ".join(f"{t.hyperparameters['alpha']:g}: {r:.4f}" for t, r in zip(trials, cv_rmae, strict=True))
-    return Row(
-        name="ridge",
-        source="peer",
-        interval=CONFORMAL,
-        rows=walk.rows,
-        predicted=walk.predicted,
-        lower_80=lower,
-        upper_80=upper,
-        fit_seconds=walk.fit_seconds,
-        total_seconds=total,
-        notes=[f"alpha {best.hyperparameters['alpha']:g} chosen on CV (pooled CV rMAE by alpha: {grid})"],
-    )
+    notes = [f"alpha {best.hyperparameters['alpha']:g} chosen on CV (pooled CV rMAE by alpha: {grid})"]
+    return Row.of_walk("ridge", walk, lower, upper, source="peer", interval=CONFORMAL, total_seconds=total, notes=notes)
 
 
 def peer_rows(samples: Samples, windows: Windows) -> list[Row]:
@@ -214,10 +212,6 @@ def peer_rows(samples: Samples, windows: Windows) -> list[Row]:
 
 
 # -- the project's candidates ----------------------------------------------------------------------------------
-def _bands(backtest: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    return np.array([b["lower_80"] for b in backtest]), np.array([b["upper_80"] for b in backtest])
-
-
 def project_from_run(closes, protocol: Protocol, *, trials: int, networks: list[str], max_p: float) -> Project:
     """Evaluate the project's candidates exactly as a training run does, into a throw-away MLflow store."""
     from training.ml.features import FeatureConfig
@@ -246,14 +240,13 @@ def project_from_run(closes, protocol: Protocol, *, trials: int, networks: list[
         if result.kind == "ensemble":
             notes.append("fit/total seconds are its members' (it makes no fits of its own)")
         rows.append(
-            Row(
-                name=result.kind,
+            Row.of_walk(
+                result.kind,
+                walk,
+                lower,
+                upper,
                 source="project",
                 interval=CONFORMAL,
-                rows=walk.rows,
-                predicted=walk.predicted,
-                lower_80=lower,
-                upper_80=upper,
                 fit_seconds=fit,
                 total_seconds=total,
                 notes=notes,
@@ -277,17 +270,8 @@ def project_from_db() -> Project:
     from forecasts.selectors.prices import price_closes_frame
     from training.ml.features import FeatureConfig
     from training.ml.selection import select_champion
-    from training.models import TrainingRun
-    from training.selectors import model_version_run_candidates, training_run_list
 
-    run = (
-        training_run_list().filter(status=TrainingRun.Status.SUCCEEDED, model_versions__isnull=False).distinct().first()
-    )
-    if run is None:
-        raise LookupError("no succeeded training run with model versions in the database")
-    versions = [v for v in model_version_run_candidates(run=run) if v.protocol]
-    if not versions:
-        raise LookupError(f"training run #{run.pk} has no version trained under the rolling-origin protocol")
+    run, versions = _db_run()
     first = versions[0]
     closes = price_closes_frame(end=first.data_end)
     protocol, feature_config = Protocol(**first.protocol), FeatureConfig.from_dict(first.feature_config)
@@ -302,35 +286,54 @@ def project_from_db() -> Project:
     decision = select_champion(
         [SimpleNamespace(kind=v.architecture, cv_metrics=v.cv_metrics, version=v) for v in versions], max_p=max_p
     )
-    rows = []
-    for version in versions:
-        stored = list(version.forecasts.backtest().order_by("target_date"))
-        missing = set(row_of_target) - {f.target_date for f in stored}
-        if missing or len(stored) != len(row_of_target):
-            raise LookupError(
-                f"{version}: its {len(stored)} stored backtest forecasts are not the {len(row_of_target)} test days "
-                f"rebuilt from the stored closes (first missing: {min(missing) if missing else '-'})"
-            )
-        test = version.test_metrics
-        rows.append(
-            Row(
-                name=version.architecture,
-                source="project",
-                interval=CONFORMAL,
-                rows=np.array([row_of_target[f.target_date] for f in stored]),
-                predicted=np.array([f.predicted_return for f in stored]),
-                lower_80=np.array([f.lower_80 for f in stored]),
-                upper_80=np.array([f.upper_80 for f in stored]),
-                fit_seconds=float(test.get("fit_seconds") or 0.0),
-                total_seconds=float(test.get("fit_seconds") or 0.0)
-                + float(version.cv_metrics.get("fit_seconds") or 0.0),
-                notes=[f"{version} of training run #{run.pk}"],
-                champion=version == decision.champion.version,
-            )
-        )
+    rows = [
+        _stored_row(version, run=run, row_of_target=row_of_target, champion=version == decision.champion.version)
+        for version in versions
+    ]
     finished = f", finished {run.finished_at:%Y-%m-%d %H:%M}" if run.finished_at else ""
     source = f"training run #{run.pk} in the database ({run.get_kind_display()}{finished})"
     return Project(closes, protocol, feature_config, rows, decision.reason, source)
+
+
+def _db_run():
+    """(The latest succeeded training run with versions, its versions trained under the rolling-origin protocol)."""
+    from training.models import TrainingRun
+    from training.selectors import model_version_run_candidates, training_run_list
+
+    run = (
+        training_run_list().filter(status=TrainingRun.Status.SUCCEEDED, model_versions__isnull=False).distinct().first()
+    )
+    if run is None:
+        raise LookupError("no succeeded training run with model versions in the database")
+    versions = [v for v in model_version_run_candidates(run=run) if v.protocol]
+    if not versions:
+        raise LookupError(f"training run #{run.pk} has no version trained under the rolling-origin protocol")
+    return run, versions
+
+
+def _stored_row(version, *, run, row_of_target: dict, champion: bool) -> Row:
+    """A version's row from its stored backtest forecasts, which must be exactly the rebuilt test days."""
+    stored = list(version.forecasts.backtest().order_by("target_date"))
+    missing = set(row_of_target) - {f.target_date for f in stored}
+    if missing or len(stored) != len(row_of_target):
+        raise LookupError(
+            f"{version}: its {len(stored)} stored backtest forecasts are not the {len(row_of_target)} test days "
+            f"rebuilt from the stored closes (first missing: {min(missing) if missing else '-'})"
+        )
+    test = version.test_metrics
+    return Row(
+        name=version.architecture,
+        source="project",
+        interval=CONFORMAL,
+        rows=np.array([row_of_target[f.target_date] for f in stored]),
+        predicted=np.array([f.predicted_return for f in stored]),
+        lower_80=np.array([f.lower_80 for f in stored]),
+        upper_80=np.array([f.upper_80 for f in stored]),
+        fit_seconds=float(test.get("fit_seconds") or 0.0),
+        total_seconds=float(test.get("fit_seconds") or 0.0) + float(version.cv_metrics.get("fit_seconds") or 0.0),
+        notes=[f"{version} of training run #{run.pk}"],
+        champion=champion,
+    )
 
 
 # -- the table -------------------------------------------------------------------------------------------------
@@ -377,16 +380,7 @@ def verdict_lines(samples: Samples, rows: list[Row], decision: str) -> list[str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.train import PROFILES
-    from training.ml.selection import DEFAULT_MAX_P
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
-    parser.add_argument("--trials", type=int, help="hyperopt trials per network (default: the profile's)")
-    parser.add_argument("--architectures", default="mlp,cnn,lstm", help='networks to train ("" for none)')
-    parser.add_argument("--max-p", type=float, default=DEFAULT_MAX_P, help="the champion rule's DM p threshold")
-    parser.add_argument("--from-db", action="store_true", help="the project's rows from the latest run in the database")
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if not statsforecast_available():
         print(f"skipped: statsforecast is not installed; install the bench extra: {STATSFORECAST_EXTRA}")
@@ -400,18 +394,46 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     else:
-        from bench.history import read_shared_closes
-
-        closes = read_shared_closes()
-        if closes is None:
+        project = project_of_args(args)
+        if project is None:
             print("skipped: ../shared/data is absent")
             return 0
-        profile = PROFILES[args.profile]
-        protocol = Protocol(folds=profile["folds"], retrain_every=profile["retrain_every"])
-        trials = profile["trials"] if args.trials is None else args.trials
-        networks = [a for a in args.architectures.split(",") if a]
-        print("evaluating the project's candidates as a training run does:", flush=True)
-        project = project_from_run(closes, protocol, trials=trials, networks=networks, max_p=args.max_p)
+    print_comparison(project)
+    print(f"wall time: {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from bench.train import PROFILES
+    from training.ml.selection import DEFAULT_MAX_P
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
+    parser.add_argument("--trials", type=int, help="hyperopt trials per network (default: the profile's)")
+    parser.add_argument("--architectures", default="mlp,cnn,lstm", help='networks to train ("" for none)')
+    parser.add_argument("--max-p", type=float, default=DEFAULT_MAX_P, help="the champion rule's DM p threshold")
+    parser.add_argument("--from-db", action="store_true", help="the project's rows from the latest run in the database")
+    return parser.parse_args(argv)
+
+
+def project_of_args(args: argparse.Namespace) -> Project | None:
+    """The project's candidates evaluated here on ../shared/data with the profile's protocol; None without it."""
+    from bench.history import read_shared_closes
+    from bench.train import PROFILES
+
+    closes = read_shared_closes()
+    if closes is None:
+        return None
+    profile = PROFILES[args.profile]
+    protocol = Protocol(folds=profile["folds"], retrain_every=profile["retrain_every"])
+    trials = profile["trials"] if args.trials is None else args.trials
+    networks = [a for a in args.architectures.split(",") if a]
+    print("evaluating the project's candidates as a training run does:", flush=True)
+    return project_from_run(closes, protocol, trials=trials, networks=networks, max_p=args.max_p)
+
+
+def print_comparison(project: Project) -> None:
+    """The windows, then the peers run beside the project's rows, the table, the verdict and the notes."""
     closes, protocol = project.closes, project.protocol
     samples = Samples.from_closes(closes, project.feature_config)
     windows = Windows.for_samples(samples, protocol)
@@ -437,8 +459,6 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         for note in row.notes:
             print(f"  {row.name}: {note}")
-    print(f"wall time: {time.perf_counter() - started:.1f} s")
-    return 0
 
 
 if __name__ == "__main__":
