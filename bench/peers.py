@@ -37,300 +37,22 @@ absent (without --from-db) or statsforecast is not installed.
 
 import argparse
 import logging
-import os
 import sys
-import tempfile
 import time
-import warnings
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.peer_models import (  # noqa: E402
-    STATSFORECAST_EXTRA,
-    STATSFORECAST_PEERS,
-    RidgePeer,
-    StatsForecastPeer,
-    statsforecast_available,
-)
+from bench.peer_models import STATSFORECAST_EXTRA, statsforecast_available  # noqa: E402
+from bench.peer_project import project_from_db, project_from_run  # noqa: E402
+from bench.peer_rows import Project, Row, peer_rows, scores  # noqa: E402
 from training.ml.dataset import Protocol, Samples, Windows  # noqa: E402
-from training.ml.evaluation import OutOfSample, rolling_origin  # noqa: E402
-from training.ml.evidence import diebold_mariano  # noqa: E402
 
-SEED = 42
-WINKLER_ALPHA = 0.20  # the 80% band
-OWN, CONFORMAL = "own", "conformal"
-
-
-@dataclass
-class Row:
-    """One line of the table: a method's walk-forward test forecasts and 80% bands (prices), and its cost."""
-
-    name: str
-    source: str  # "project" or "peer"
-    interval: str  # OWN or CONFORMAL
-    rows: np.ndarray  # sample numbers (the test window)
-    predicted: np.ndarray  # predicted log returns
-    lower_80: np.ndarray
-    upper_80: np.ndarray
-    fit_seconds: float
-    total_seconds: float
-    notes: list[str] = field(default_factory=list)
-    champion: bool = False  # the project's champion rule chose it
-
-
-@dataclass
-class Project:
-    """The project's side of the table: the closes and protocol its candidates were evaluated on, and them."""
-
-    closes: object  # the joined closes frame
-    protocol: Protocol
-    feature_config: object
-    rows: list[Row]
-    decision: str  # the champion rule's reason
-    source: str
-
-
-def winkler_scores(actual, lower, upper, *, alpha: float = WINKLER_ALPHA) -> np.ndarray:
-    """The interval (Winkler) score of each day: width, plus 2/α times the distance by which the band missed."""
-    actual, lower, upper = (np.asarray(x, dtype=float) for x in (actual, lower, upper))
-    below = np.maximum(lower - actual, 0.0)
-    above = np.maximum(actual - upper, 0.0)
-    return (upper - lower) + (2.0 / alpha) * (below + above)
-
-
-def scores(samples: Samples, row: Row) -> dict[str, float | int | None]:
-    """Test MAE, rMAE, DM p against naive (None for naive itself), 80% coverage and mean Winkler 80% of a row."""
-    errors = samples.price_errors(row.rows, row.predicted)
-    naive = samples.price_errors(row.rows, np.zeros(len(row.rows)))
-    actual = samples.actual_close[row.rows]
-    mae, naive_mae = float(errors.mean()), float(naive.mean())
-    return {
-        "n": len(row.rows),
-        "mae": mae,
-        "rmae": mae / naive_mae if naive_mae > 0 else None,
-        "p_value": None if row.name == "naive" else diebold_mariano(errors, naive).p_value,
-        "coverage_80": float(np.mean((actual >= row.lower_80) & (actual <= row.upper_80))),
-        "winkler_80": float(winkler_scores(actual, row.lower_80, row.upper_80).mean()),
-    }
-
-
-# -- the peers -------------------------------------------------------------------------------------------------
-def statsforecast_walk(
-    peer: type[StatsForecastPeer], samples: Samples, windows: Windows
-) -> tuple[OutOfSample, np.ndarray, np.ndarray, list[str]]:
-    """A statsforecast peer's walk-forward forecasts, its own 80% bands, and the model each refit selected."""
-    fitted: list[StatsForecastPeer] = []
-
-    def make() -> StatsForecastPeer:
-        fitted.append(peer())
-        return fitted[-1]
-
-    walk = rolling_origin(make, samples, windows.walk_forward, seed=SEED)
-    lower = np.concatenate([model.lower_80 for model in fitted])
-    upper = np.concatenate([model.upper_80 for model in fitted])
-    return walk, lower, upper, [model.description for model in fitted]
-
-
-def statsforecast_row(peer: type[StatsForecastPeer], samples: Samples, windows: Windows) -> Row:
-    started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # statsforecast/statsmodels optimiser chatter
-        walk, lower, upper, chosen = statsforecast_walk(peer, samples, windows)
-    total = time.perf_counter() - started
-    forms = ", ".join(f"{form} ×{count}" for form, count in Counter(chosen).most_common())
-    return Row(
-        name=peer.model_name,
-        source="peer",
-        interval=OWN,
-        rows=walk.rows,
-        predicted=walk.predicted,
-        lower_80=lower,
-        upper_80=upper,
-        fit_seconds=walk.fit_seconds,
-        total_seconds=total,
-        notes=[f"selected at the {len(chosen)} refits: {forms}"],
-    )
-
-
-def ridge_tune(samples: Samples, windows: Windows):
-    """Every alpha of the grid scored by rolling-origin CV over the selection folds; the lowest pooled CV MAE
-    wins (ties: the first), as the project chooses a grid method's configuration."""
-    from types import SimpleNamespace
-
-    trials = []
-    for config in RidgePeer.grid():
-        cv = rolling_origin(lambda config=config: RidgePeer(config), samples, windows.folds, seed=SEED)
-        trials.append(SimpleNamespace(hyperparameters=RidgePeer(config).hyperparameters, cv=cv, mae=cv.mae(samples)))
-    return min(trials, key=lambda t: t.mae), trials
-
-
-def conformal_walk(make, samples: Samples, windows: Windows, cv: OutOfSample):
-    """Walk-forward forecasts and the 80% bands the project would give them: σ model and adaptive γ chosen on
-    `cv`'s residuals, replayed over the test days (training.ml.calibration.fit_bands)."""
-    from training.ml.calibration import fit_bands
-    from training.ml.evaluation import backtest_rows
-
-    walk = rolling_origin(make, samples, windows.walk_forward, seed=SEED)
-    bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward)
-    rows = backtest_rows(samples, walk, bands.walk_forward)
-    lower = np.array([b["lower_80"] for b in rows])
-    upper = np.array([b["upper_80"] for b in rows])
-    return walk, lower, upper
-
-
-def ridge_row(samples: Samples, windows: Windows) -> Row:
-    started = time.perf_counter()
-    best, trials = ridge_tune(samples, windows)
-    cv_rmae = [t.mae / np.mean(samples.price_errors(t.cv.rows, np.zeros(len(t.cv.rows)))) for t in trials]
-    walk, lower, upper = conformal_walk(lambda: RidgePeer(best.hyperparameters), samples, windows, best.cv)
-    total = time.perf_counter() - started
-    grid = ", ".join(f"{t.hyperparameters['alpha']:g}: {r:.4f}" for t, r in zip(trials, cv_rmae, strict=True))
-    return Row(
-        name="ridge",
-        source="peer",
-        interval=CONFORMAL,
-        rows=walk.rows,
-        predicted=walk.predicted,
-        lower_80=lower,
-        upper_80=upper,
-        fit_seconds=walk.fit_seconds,
-        total_seconds=total,
-        notes=[f"alpha {best.hyperparameters['alpha']:g} chosen on CV (pooled CV rMAE by alpha: {grid})"],
-    )
-
-
-def peer_rows(samples: Samples, windows: Windows) -> list[Row]:
-    rows = [ridge_row(samples, windows)]
-    for peer in STATSFORECAST_PEERS:
-        rows.append(statsforecast_row(peer, samples, windows))
-    return rows
-
-
-# -- the project's candidates ----------------------------------------------------------------------------------
-def _bands(backtest: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    return np.array([b["lower_80"] for b in backtest]), np.array([b["upper_80"] for b in backtest])
-
-
-def project_from_run(closes, protocol: Protocol, *, trials: int, networks: list[str], max_p: float) -> Project:
-    """Evaluate the project's candidates exactly as a training run does, into a throw-away MLflow store."""
-    from training.ml.features import FeatureConfig
-    from training.ml.pipeline import ensemble_candidate, evaluate_candidate
-    from training.ml.selection import select_champion
-
-    store = tempfile.mkdtemp(prefix="goldsite-bench-peers-")
-    tracking = {"tracking_uri": f"sqlite:///{store}/mlflow.db", "experiment": "bench-peers", "artifact_root": store}
-    results = []
-    for kind in ["naive", "drift", *networks]:
-        t0 = time.perf_counter()
-        results.append(evaluate_candidate(closes, kind=kind, trials=trials, protocol=protocol, seed=SEED, **tracking))
-        print(f"  {kind:<8} {time.perf_counter() - t0:6.1f} s", flush=True)
-    if len(networks) >= 2:
-        members = [r for r in results if r.kind in networks]
-        results.append(ensemble_candidate(closes, members=members, **tracking))
-    decision = select_champion(results, max_p=max_p)
-    rows = []
-    for result in results:
-        walk = OutOfSample.from_dict(result.walk_forward)
-        members = [r for r in results if r.kind in networks] if result.kind == "ensemble" else [result]
-        fit = sum(m.test_metrics["fit_seconds"] for m in members)
-        total = sum(m.stage_seconds.get(s, 0.0) for m in members for s in ("cv", "refit", "walk_forward"))
-        lower, upper = _bands(result.backtest)
-        notes = [f"hyperparameters {result.hyperparameters}"] if result.hyperparameters else []
-        if result.kind == "ensemble":
-            notes.append("fit/total seconds are its members' (it makes no fits of its own)")
-        rows.append(
-            Row(
-                name=result.kind,
-                source="project",
-                interval=CONFORMAL,
-                rows=walk.rows,
-                predicted=walk.predicted,
-                lower_80=lower,
-                upper_80=upper,
-                fit_seconds=fit,
-                total_seconds=total,
-                notes=notes,
-                champion=result is decision.champion,
-            )
-        )
-    source = f"a run made here ({trials} trials per network: {', '.join(networks) or 'none'})"
-    return Project(closes, protocol, FeatureConfig(), rows, decision.reason, source)
-
-
-def project_from_db() -> Project:
-    """The candidates of the latest succeeded training run in the configured database, on its stored closes."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "goldsite.settings.base")
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        django.setup()
-    from django.conf import settings
-
-    from forecasts.selectors.prices import price_closes_frame
-    from training.ml.features import FeatureConfig
-    from training.ml.selection import select_champion
-    from training.models import TrainingRun
-    from training.selectors import model_version_run_candidates, training_run_list
-
-    run = (
-        training_run_list().filter(status=TrainingRun.Status.SUCCEEDED, model_versions__isnull=False).distinct().first()
-    )
-    if run is None:
-        raise LookupError("no succeeded training run with model versions in the database")
-    versions = [v for v in model_version_run_candidates(run=run) if v.protocol]
-    if not versions:
-        raise LookupError(f"training run #{run.pk} has no version trained under the rolling-origin protocol")
-    first = versions[0]
-    closes = price_closes_frame(end=first.data_end)
-    protocol, feature_config = Protocol(**first.protocol), FeatureConfig.from_dict(first.feature_config)
-    samples = Samples.from_closes(closes, feature_config)
-    windows = Windows.for_samples(samples, protocol)
-    row_of_target = {
-        d.date(): i for d, i in zip(samples.target_dates(windows.test_rows), windows.test_rows, strict=True)
-    }
-    if not any(v.architecture == "naive" for v in versions):
-        raise LookupError(f"training run #{run.pk} has no naive candidate to compare with")
-    max_p = run.params.get("max_p", settings.CHAMPION_MAX_P)
-    decision = select_champion(
-        [SimpleNamespace(kind=v.architecture, cv_metrics=v.cv_metrics, version=v) for v in versions], max_p=max_p
-    )
-    rows = []
-    for version in versions:
-        stored = list(version.forecasts.backtest().order_by("target_date"))
-        missing = set(row_of_target) - {f.target_date for f in stored}
-        if missing or len(stored) != len(row_of_target):
-            raise LookupError(
-                f"{version}: its {len(stored)} stored backtest forecasts are not the {len(row_of_target)} test days "
-                f"rebuilt from the stored closes (first missing: {min(missing) if missing else '-'})"
-            )
-        test = version.test_metrics
-        rows.append(
-            Row(
-                name=version.architecture,
-                source="project",
-                interval=CONFORMAL,
-                rows=np.array([row_of_target[f.target_date] for f in stored]),
-                predicted=np.array([f.predicted_return for f in stored]),
-                lower_80=np.array([f.lower_80 for f in stored]),
-                upper_80=np.array([f.upper_80 for f in stored]),
-                fit_seconds=float(test.get("fit_seconds") or 0.0),
-                total_seconds=float(test.get("fit_seconds") or 0.0)
-                + float(version.cv_metrics.get("fit_seconds") or 0.0),
-                notes=[f"{version} of training run #{run.pk}"],
-                champion=version == decision.champion.version,
-            )
-        )
-    finished = f", finished {run.finished_at:%Y-%m-%d %H:%M}" if run.finished_at else ""
-    source = f"training run #{run.pk} in the database ({run.get_kind_display()}{finished})"
-    return Project(closes, protocol, feature_config, rows, decision.reason, source)
+# Modules: bench/peer_rows.py (a row, its scores, the peers' rows), bench/peer_project.py (the project's rows, from
+# a run made here or from the database) and bench/peer_models.py (the peers themselves).
 
 
 # -- the table -------------------------------------------------------------------------------------------------
@@ -377,16 +99,7 @@ def verdict_lines(samples: Samples, rows: list[Row], decision: str) -> list[str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.train import PROFILES
-    from training.ml.selection import DEFAULT_MAX_P
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
-    parser.add_argument("--trials", type=int, help="hyperopt trials per network (default: the profile's)")
-    parser.add_argument("--architectures", default="mlp,cnn,lstm", help='networks to train ("" for none)')
-    parser.add_argument("--max-p", type=float, default=DEFAULT_MAX_P, help="the champion rule's DM p threshold")
-    parser.add_argument("--from-db", action="store_true", help="the project's rows from the latest run in the database")
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if not statsforecast_available():
         print(f"skipped: statsforecast is not installed; install the bench extra: {STATSFORECAST_EXTRA}")
@@ -400,18 +113,46 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     else:
-        from bench.history import read_shared_closes
-
-        closes = read_shared_closes()
-        if closes is None:
+        project = project_of_args(args)
+        if project is None:
             print("skipped: ../shared/data is absent")
             return 0
-        profile = PROFILES[args.profile]
-        protocol = Protocol(folds=profile["folds"], retrain_every=profile["retrain_every"])
-        trials = profile["trials"] if args.trials is None else args.trials
-        networks = [a for a in args.architectures.split(",") if a]
-        print("evaluating the project's candidates as a training run does:", flush=True)
-        project = project_from_run(closes, protocol, trials=trials, networks=networks, max_p=args.max_p)
+    print_comparison(project)
+    print(f"wall time: {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from bench.train import PROFILES
+    from training.ml.selection import DEFAULT_MAX_P
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
+    parser.add_argument("--trials", type=int, help="hyperopt trials per network (default: the profile's)")
+    parser.add_argument("--architectures", default="mlp,cnn,lstm", help='networks to train ("" for none)')
+    parser.add_argument("--max-p", type=float, default=DEFAULT_MAX_P, help="the champion rule's DM p threshold")
+    parser.add_argument("--from-db", action="store_true", help="the project's rows from the latest run in the database")
+    return parser.parse_args(argv)
+
+
+def project_of_args(args: argparse.Namespace) -> Project | None:
+    """The project's candidates evaluated here on ../shared/data with the profile's protocol; None without it."""
+    from bench.history import read_shared_closes
+    from bench.train import PROFILES
+
+    closes = read_shared_closes()
+    if closes is None:
+        return None
+    profile = PROFILES[args.profile]
+    protocol = Protocol(folds=profile["folds"], retrain_every=profile["retrain_every"])
+    trials = profile["trials"] if args.trials is None else args.trials
+    networks = [a for a in args.architectures.split(",") if a]
+    print("evaluating the project's candidates as a training run does:", flush=True)
+    return project_from_run(closes, protocol, trials=trials, networks=networks, max_p=args.max_p)
+
+
+def print_comparison(project: Project) -> None:
+    """The windows, then the peers run beside the project's rows, the table, the verdict and the notes."""
     closes, protocol = project.closes, project.protocol
     samples = Samples.from_closes(closes, project.feature_config)
     windows = Windows.for_samples(samples, protocol)
@@ -437,8 +178,6 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         for note in row.notes:
             print(f"  {row.name}: {note}")
-    print(f"wall time: {time.perf_counter() - started:.1f} s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -48,13 +48,17 @@ def _num(value, spec: str) -> str:
     return "—".rjust(width) if value is None else format(value, spec)
 
 
+def _print_header(header: str) -> None:
+    print(header)
+    print("-" * len(header))
+
+
 def print_table(results, champion) -> None:
     header = (
         f"{'candidate':<9} {'CV MAE':>7} {'CV rMAE':>8} {'p':>6} {'test MAE':>8} {'MAPE':>7} {'rMAE':>6} "
         f"{'dir.':>6} {'cov80':>6} {'cov95':>6} {'w80 $':>6} {'epochs':>6} {'fit s':>6}"
     )
-    print(header)
-    print("-" * len(header))
+    _print_header(header)
     for r in results:
         cv, test = r.cv_metrics, r.test_metrics
         p = None if r.kind == "naive" else cv["p_value"]
@@ -78,8 +82,7 @@ def print_band_table(results) -> None:
         f"{'candidate':<9} {'σ model':<9} {'γ':>5} {'80% calm':>8} {'normal':>7} {'volat.':>7} {'95% calm':>8} "
         f"{'normal':>7} {'volat.':>7} {'W80':>7} {'W95':>7} {'pinball':>7} {'CRPS':>6} {'W80÷naive':>9}"
     )
-    print(header)
-    print("-" * len(header))
+    _print_header(header)
     for r in results:
         test, regimes = r.test_metrics, r.test_metrics.get("coverage_by_regime") or {}
         cov95 = [regimes.get(name, {}).get("coverage_95") for name in ("calm", "normal", "volatile")]

@@ -34,4 +34,6 @@ class ForecastUnusable(ForecastError, NotReadyError):
     code = "forecast_unusable"
 
 
-NO_CHAMPION = "There is no champion model yet; run `manage.py train` first."
+# The one wording of "no champion": the records' notes say it as it is, the errors of what needs one add what to do.
+NO_CHAMPION_YET = "There is no champion model yet."
+NO_CHAMPION = NO_CHAMPION_YET.removesuffix(".") + "; run `manage.py train` first."

@@ -11,7 +11,7 @@ from statistics import fmean
 
 from django.conf import settings
 
-from forecasts.exceptions import ForecastError
+from forecasts.exceptions import NO_CHAMPION_YET, ForecastError
 from forecasts.models import Forecast
 from forecasts.selectors.bands import live_band_record
 from forecasts.selectors.naive import naive_forecasts_by_day
@@ -63,20 +63,10 @@ def forecast_accuracy(*, window: int) -> dict:
         "bands": live_band_record(champion=champion, window=window),
     }
     if champion is None:
-        return {**result, "note": "There is no champion model yet."}
+        return {**result, "note": NO_CHAMPION_YET}
 
     live = _scored_pairs(champion=champion, kind=Forecast.Kind.LIVE, window=window)
-    source, pairs, note = Forecast.Kind.LIVE, live, ""
-    if len(live) < window:
-        backtest = _scored_pairs(champion=champion, kind=Forecast.Kind.BACKTEST, window=window)
-        if backtest:
-            source, pairs = Forecast.Kind.BACKTEST, backtest
-            note = (
-                f"Only {len(live)} scored live forecast{'s' if len(live) != 1 else ''} so far; "
-                f"showing the champion's backtest (its last {len(backtest)} test days) instead."
-            )
-        elif live:
-            note = f"Only {len(live)} scored live forecast{'s' if len(live) != 1 else ''} so far."
+    source, pairs, note = _compared_days(live, champion=champion, window=window)
     result.update(live_n=len(live), note=note, evidence=live_evidence(live, champion=champion))
     if not pairs:
         return {**result, "note": "No scored days forecast by both the champion and the naive model yet."}
@@ -94,6 +84,21 @@ def forecast_accuracy(*, window: int) -> dict:
         "champion": champion_metrics,
         "naive": naive_metrics,
     }
+
+
+def _compared_days(
+    live: list[tuple[Forecast, Forecast]], *, champion: ModelVersion, window: int
+) -> tuple[str, list[tuple[Forecast, Forecast]], str]:
+    """(source, pairs, note): the live pairs once there are `window` of them, else the champion's backtest beside
+    the naive version's when it has one (saying so), else the few live pairs there are."""
+    if len(live) >= window:
+        return Forecast.Kind.LIVE, live, ""
+    so_far = f"Only {len(live)} scored live forecast{'s' if len(live) != 1 else ''} so far"
+    backtest = _scored_pairs(champion=champion, kind=Forecast.Kind.BACKTEST, window=window)
+    if backtest:
+        note = f"{so_far}; showing the champion's backtest (its last {len(backtest)} test days) instead."
+        return Forecast.Kind.BACKTEST, backtest, note
+    return Forecast.Kind.LIVE, live, f"{so_far}." if live else ""
 
 
 def live_evidence(pairs: list[tuple[Forecast, Forecast]], *, champion: ModelVersion | None) -> dict:
@@ -123,7 +128,7 @@ def live_evidence(pairs: list[tuple[Forecast, Forecast]], *, champion: ModelVers
         "beats_naive": None,
     }
     if champion is None:
-        return {**evidence, "note": "There is no champion model yet."}
+        return {**evidence, "note": NO_CHAMPION_YET}
     if n < LIVE_EVIDENCE_MIN:
         return {
             **evidence,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from forecasts.exceptions import NO_CHAMPION_YET
 from forecasts.models import Forecast
 from forecasts.selectors.naive import naive_forecasts_by_day
 from forecasts.selectors.prices import price_closes_frame
@@ -59,15 +60,11 @@ def live_band_record(*, champion: ModelVersion | None, window: int) -> dict:
         "winkler_n": 0,
         "state": None,
         "calibration": {"source": None, "n": 0, "by_regime": {}, "note": ""},
-        "text": "There is no champion model yet.",
+        "text": NO_CHAMPION_YET,
     }
     if champion is None:
         return record
-    rows = list(
-        Forecast.objects.scored()
-        .filter(model_version=champion, kind=Forecast.Kind.LIVE)
-        .order_by("-target_date")[:window]
-    )[::-1]
+    rows = list(Forecast.objects.scored().live().filter(model_version=champion).order_by("-target_date")[:window])[::-1]
     n = len(rows)
     record.update(n=n, state=band_state(champion), text=held_text(rows, window=window))
     if rows:

@@ -26,6 +26,7 @@ from forecasts.selectors.live_record import forecast_kind_on_storing
 from forecasts.selectors.prices import price_closes_frame
 from forecasts.services.bands import band_alpha
 from forecasts.services.forecast_checks import FORECAST_VALUE_FIELDS, forecast_values_problem
+from training.ml.results import as_date
 from training.models import ModelVersion
 from training.selectors import model_version_champion, model_version_naive_baseline
 
@@ -187,12 +188,12 @@ def forecast_values_store(*, values: list[dict]) -> list[Forecast]:
     rows = []
     for row in values:
         version = ModelVersion.objects.get(pk=row["model_version"])
-        target = dt.date.fromisoformat(row["target_date"])
+        target = as_date(row["target_date"])
         problem = forecast_values_problem(row)
         if problem is not None:
             raise ForecastUnusable(f"{version} forecast {problem} for {target.isoformat()}; nothing was stored.")
         point = {field: float(row[field]) for field in FORECAST_VALUE_FIELDS}
-        rows.append((version, target, {**point, "as_of_date": dt.date.fromisoformat(row["as_of_date"])}))
+        rows.append((version, target, {**point, "as_of_date": as_date(row["as_of_date"])}))
     return [_live_store(version=version, target=target, point=point) for version, target, point in rows]
 
 

@@ -219,41 +219,14 @@ def _store(
     """Check the bars against the stored ones, then insert new bars and update changed ones, all in one
     transaction, and finish the load with the counts. `label` names the file or Yahoo in an error.
     """
-    inserted: list[PriceBar] = []
-    updated: list[PriceBar] = []
-    unchanged = 0
-    now = timezone.now()
     try:
         with transaction.atomic():
-            existing: dict[dt.date, PriceBar] = {}
-            neighbours: dict[dt.date, float] = {}
-            if bars:
-                gap = dt.timedelta(days=NEIGHBOUR_MAX_GAP_DAYS)
-                for bar in PriceBar.objects.select_for_update().filter(
-                    symbol=load.symbol, date__range=(bars[0].date - gap, bars[-1].date + gap)
-                ):
-                    neighbours[bar.date] = bar.close
-                    if bars[0].date <= bar.date <= bars[-1].date:
-                        existing[bar.date] = bar
+            existing, neighbours = _stored_around(symbol=load.symbol, bars=bars)
             if not overwrite:
                 overwrite_check(bars=bars, stored=neighbours, source=label)
             if not allow_jumps:
                 jump_check(bars=bars, stored=neighbours, symbol=load.symbol, source=label)
-            for row in bars:
-                values = dict(zip(BAR_FIELDS, row.values(), strict=True))
-                if values["volume"] is not None:
-                    values["volume"] = int(values["volume"])
-                bar = existing.get(row.date)
-                if bar is None:
-                    inserted.append(PriceBar(symbol=load.symbol, date=row.date, source=source, **values))
-                elif all(getattr(bar, field) == value for field, value in values.items()):
-                    unchanged += 1
-                else:
-                    for field, value in values.items():
-                        setattr(bar, field, value)
-                    bar.source = source
-                    bar.updated_at = now  # bulk_update does not apply auto_now
-                    updated.append(bar)
+            inserted, updated, unchanged = _writes(bars=bars, existing=existing, symbol=load.symbol, source=source)
             PriceBar.objects.bulk_create(inserted, batch_size=BATCH_SIZE)
             PriceBar.objects.bulk_update(updated, [*BAR_FIELDS, "source", "updated_at"], batch_size=BATCH_SIZE)
 
@@ -274,3 +247,47 @@ def _store(
             f"at the same time; try again ({exc})"
         ) from exc
     logger.info("%s: %s", load.get_kind_display(), data_load_summary(load=load))
+
+
+def _stored_around(*, symbol: str, bars: list[BarRow]) -> tuple[dict[dt.date, PriceBar], dict[dt.date, float]]:
+    """The stored bars of the load's days (locked for the transaction) and the closes of their neighbours up to
+    NEIGHBOUR_MAX_GAP_DAYS either side, which the jump and overwrite checks compare with."""
+    existing: dict[dt.date, PriceBar] = {}
+    neighbours: dict[dt.date, float] = {}
+    if not bars:
+        return existing, neighbours
+    gap = dt.timedelta(days=NEIGHBOUR_MAX_GAP_DAYS)
+    for bar in PriceBar.objects.select_for_update().filter(
+        symbol=symbol, date__range=(bars[0].date - gap, bars[-1].date + gap)
+    ):
+        neighbours[bar.date] = bar.close
+        if bars[0].date <= bar.date <= bars[-1].date:
+            existing[bar.date] = bar
+    return existing, neighbours
+
+
+def _writes(
+    *, bars: list[BarRow], existing: dict[dt.date, PriceBar], symbol: str, source: str
+) -> tuple[list[PriceBar], list[PriceBar], int]:
+    """(bars to insert, stored bars changed in place to update, how many are unchanged): a bar identical to the
+    stored one, compared exactly as parsed, is unchanged."""
+    inserted: list[PriceBar] = []
+    updated: list[PriceBar] = []
+    unchanged = 0
+    now = timezone.now()
+    for row in bars:
+        values = dict(zip(BAR_FIELDS, row.values(), strict=True))
+        if values["volume"] is not None:
+            values["volume"] = int(values["volume"])
+        bar = existing.get(row.date)
+        if bar is None:
+            inserted.append(PriceBar(symbol=symbol, date=row.date, source=source, **values))
+        elif all(getattr(bar, field) == value for field, value in values.items()):
+            unchanged += 1
+        else:
+            for field, value in values.items():
+                setattr(bar, field, value)
+            bar.source = source
+            bar.updated_at = now  # bulk_update does not apply auto_now
+            updated.append(bar)
+    return inserted, updated, unchanged

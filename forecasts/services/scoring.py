@@ -1,6 +1,5 @@
 """Scoring forecasts against actual gold closes, and storing a model version's backtest."""
 
-import datetime as dt
 import logging
 import math
 from collections.abc import Iterable
@@ -14,6 +13,7 @@ from forecasts.models import Forecast, PriceBar
 from forecasts.services.bands import band_states_refresh
 from forecasts.services.forecast_checks import actual_close_problem, forecast_values_problem
 from training.ml.metrics import direction_hit
+from training.ml.results import as_date
 from training.models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -82,13 +82,11 @@ def forecast_backtest_store(*, model_version, rows: Iterable[dict], kind: str = 
     ForecastUnusable naming its day, and no row is stored.
     """
     existing = set(
-        Forecast.objects.filter(model_version=model_version, kind=kind).values_list(
-            "target_date", flat=True
-        )
+        Forecast.objects.filter(model_version=model_version, kind=kind).values_list("target_date", flat=True)
     )
     new = []
     for row in rows:
-        target_date = _as_date(row["target_date"])
+        target_date = as_date(row["target_date"])
         if target_date in existing:
             continue
         problem = forecast_values_problem(row)
@@ -102,7 +100,7 @@ def forecast_backtest_store(*, model_version, rows: Iterable[dict], kind: str = 
             model_version=model_version,
             kind=kind,
             target_date=target_date,
-            as_of_date=_as_date(row["as_of_date"]),
+            as_of_date=as_date(row["as_of_date"]),
             last_close=row["last_close"],
             predicted_return=row["predicted_return"],
             predicted_close=row["predicted_close"],
@@ -117,7 +115,3 @@ def forecast_backtest_store(*, model_version, rows: Iterable[dict], kind: str = 
     with transaction.atomic():
         Forecast.objects.bulk_create(new, batch_size=500)
     return len(new)
-
-
-def _as_date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

@@ -151,7 +151,7 @@ def broken_selector(monkeypatch):
     def explode(**kwargs):
         raise RuntimeError("something nobody expected")
 
-    monkeypatch.setattr("forecasts.apis.price_bars_list", explode)
+    monkeypatch.setattr("forecasts.apis.prices.price_bars_list", explode)
     monkeypatch.setattr("forecasts.views.dashboard.model_version_champion", explode)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import peers
+from bench import peer_project, peer_rows, peers
 from bench.peer_models import (
     RIDGE_ALPHAS,
     STATSFORECAST_PEERS,
@@ -51,7 +51,7 @@ def _with_gold_moved_from(closes: pd.DataFrame, index: int, factor: float = 1.15
 @needs_statsforecast
 @pytest.mark.parametrize("peer", STATSFORECAST_PEERS, ids=lambda p: p.model_name)
 def test_a_statsforecast_peer_forecasts_every_test_day_one_step_ahead_refitted_once_per_block(peer, samples, windows):
-    walk, lower, upper, chosen = peers.statsforecast_walk(peer, samples, windows)
+    walk, lower, upper, chosen = peer_rows.statsforecast_walk(peer, samples, windows)
 
     np.testing.assert_array_equal(walk.rows, windows.test_rows)
     assert len(walk.reports) == len(chosen) == len(windows.walk_forward) == 3  # one fit per block, none per day
@@ -66,9 +66,9 @@ def test_a_statsforecast_forecast_reads_no_close_after_its_as_of_day(peer, close
     block = windows.walk_forward[1]
     row = int(block.rows[3])  # inside a block: forecast by the block's model run forward, not by a refit
     as_of = row + samples.feature_config.warmup
-    before, before_lower, _, _ = peers.statsforecast_walk(peer, samples, windows)
+    before, before_lower, _, _ = peer_rows.statsforecast_walk(peer, samples, windows)
     moved = Samples.from_closes(_with_gold_moved_from(closes, as_of + 1))
-    after, after_lower, _, _ = peers.statsforecast_walk(peer, moved, Windows.for_samples(moved, PROTOCOL))
+    after, after_lower, _, _ = peer_rows.statsforecast_walk(peer, moved, Windows.for_samples(moved, PROTOCOL))
 
     upto = before.rows <= row
     np.testing.assert_array_equal(after.predicted[upto], before.predicted[upto])
@@ -113,8 +113,8 @@ def test_the_statsforecast_peers_name_the_model_each_refit_selected(samples, win
 
 @needs_statsforecast
 def test_the_statsforecast_rows_use_their_own_intervals(samples, windows):
-    row = peers.statsforecast_row(AutoETSPeer, samples, windows)
-    assert (row.name, row.source, row.interval) == ("AutoETS", "peer", peers.OWN)
+    row = peer_rows.statsforecast_row(AutoETSPeer, samples, windows)
+    assert (row.name, row.source, row.interval) == ("AutoETS", "peer", peer_rows.OWN)
     assert "selected at the 3 refits" in row.notes[0]
 
 
@@ -138,14 +138,14 @@ def test_ridge_goes_through_rolling_origin_on_the_same_features_and_learns_a_lin
 
 
 def test_ridge_alpha_is_chosen_on_the_selection_folds_never_the_test_window(closes, samples, windows):
-    best, trials = peers.ridge_tune(samples, windows)
+    best, trials = peer_rows.ridge_tune(samples, windows)
     assert [t.hyperparameters["alpha"] for t in trials] == list(RIDGE_ALPHAS)
     assert best.mae == min(t.mae for t in trials)
     np.testing.assert_array_equal(best.cv.rows, windows.selection_rows)
 
     first_test_target = windows.test_start + samples.feature_config.warmup + 1
     moved = Samples.from_closes(_with_gold_moved_from(closes, first_test_target, factor=0.7))
-    moved_best, moved_trials = peers.ridge_tune(moved, Windows.for_samples(moved, PROTOCOL))
+    moved_best, moved_trials = peer_rows.ridge_tune(moved, Windows.for_samples(moved, PROTOCOL))
     assert moved_best.hyperparameters == best.hyperparameters
     assert [t.mae for t in moved_trials] == pytest.approx([t.mae for t in trials])
 
@@ -163,20 +163,20 @@ def test_ridge_needs_a_positive_alpha():
 
 # -- scores ----------------------------------------------------------------------------------------------------
 def test_the_winkler_score_is_the_width_plus_ten_times_the_miss_of_an_80_percent_band():
-    scores = peers.winkler_scores([15.0, 5.0, 22.0, 20.0], [10.0] * 4, [20.0] * 4)
+    scores = peer_rows.winkler_scores([15.0, 5.0, 22.0, 20.0], [10.0] * 4, [20.0] * 4)
     np.testing.assert_allclose(scores, [10.0, 10.0 + 10 * 5.0, 10.0 + 10 * 2.0, 10.0])
 
 
 def test_a_conformal_row_scores_what_the_project_reports_for_the_same_forecasts(samples, windows):
     """The table's MAE, rMAE, DM p and coverage are the project's own walk-forward metrics."""
     cv = rolling_origin(lambda: Drift({"window": 60}), samples, windows.folds, seed=0)
-    walk, lower, upper = peers.conformal_walk(lambda: Drift({"window": 60}), samples, windows, cv)
+    walk, lower, upper = peer_rows.conformal_walk(lambda: Drift({"window": 60}), samples, windows, cv)
     bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward)
     project = window_scores(samples, walk, bands.walk_forward)
     stored = backtest_rows(samples, walk, bands.walk_forward)
 
-    row = peers.Row("drift", "project", peers.CONFORMAL, walk.rows, walk.predicted, lower, upper, 0.0, 0.0)
-    scored = peers.scores(samples, row)
+    row = peer_rows.Row("drift", "project", peer_rows.CONFORMAL, walk.rows, walk.predicted, lower, upper, 0.0, 0.0)
+    scored = peer_rows.scores(samples, row)
     assert scored["mae"] == pytest.approx(project["mae"])
     assert scored["rmae"] == pytest.approx(project["rmae"])
     assert scored["p_value"] == pytest.approx(project["p_value"])
@@ -187,9 +187,11 @@ def test_a_conformal_row_scores_what_the_project_reports_for_the_same_forecasts(
 def test_naive_has_no_p_against_itself(samples, windows):
     rows = windows.test_rows
     last = samples.last_close[rows]
-    row = peers.Row("naive", "project", peers.CONFORMAL, rows, np.zeros(len(rows)), last * 0.99, last * 1.01, 0, 0)
-    assert peers.scores(samples, row)["p_value"] is None
-    assert peers.scores(samples, row)["rmae"] == 1.0
+    row = peer_rows.Row(
+        "naive", "project", peer_rows.CONFORMAL, rows, np.zeros(len(rows)), last * 0.99, last * 1.01, 0, 0
+    )
+    assert peer_rows.scores(samples, row)["p_value"] is None
+    assert peer_rows.scores(samples, row)["rmae"] == 1.0
 
 
 def test_the_verdict_names_the_champion_and_every_peer_ahead_of_it_on_test_mae(samples, windows):
@@ -197,7 +199,9 @@ def test_the_verdict_names_the_champion_and_every_peer_ahead_of_it_on_test_mae(s
     last, actual = samples.last_close[rows], samples.returns[rows]
 
     def row(name, source, predicted, champion=False):
-        return peers.Row(name, source, peers.CONFORMAL, rows, predicted, last * 0.9, last * 1.1, 0, 0, [], champion)
+        return peer_rows.Row(
+            name, source, peer_rows.CONFORMAL, rows, predicted, last * 0.9, last * 1.1, 0, 0, [], champion
+        )
 
     table = [
         row("naive", "project", np.zeros(len(rows)), champion=True),
@@ -211,7 +215,7 @@ def test_the_verdict_names_the_champion_and_every_peer_ahead_of_it_on_test_mae(s
 
 def test_every_row_must_forecast_the_protocols_test_window(samples, windows):
     rows = windows.test_rows[1:]
-    row = peers.Row("ridge", "peer", peers.CONFORMAL, rows, np.zeros(len(rows)), rows * 0.0, rows * 0.0, 0, 0)
+    row = peer_rows.Row("ridge", "peer", peer_rows.CONFORMAL, rows, np.zeros(len(rows)), rows * 0.0, rows * 0.0, 0, 0)
     with pytest.raises(ValueError, match="ridge does not forecast the protocol's test window"):
         peers.check_same_days(windows, [row])
 
@@ -274,7 +278,7 @@ def _store_run_with_backtests(closes, samples, windows):
 def test_from_db_the_project_rows_are_the_latest_runs_stored_backtest_forecasts(closes, samples, windows):
     versions, walks = _store_run_with_backtests(closes, samples, windows)
 
-    project = peers.project_from_db()
+    project = peer_project.project_from_db()
 
     assert project.protocol == PROTOCOL and f"training run #{versions['drift'].training_run.pk}" in project.source
     assert list(project.closes.index) == list(closes.index)
@@ -310,13 +314,13 @@ def test_from_db_a_version_whose_backtest_is_not_the_test_window_is_an_error(clo
     versions["drift"].forecasts.filter(kind="backtest", target_date=last_day).delete()
 
     with pytest.raises(LookupError, match=f"first missing: {last_day.isoformat()}"):
-        peers.project_from_db()
+        peer_project.project_from_db()
 
 
 @pytest.mark.django_db
 def test_from_db_without_a_run_is_an_error():
     with pytest.raises(LookupError, match="no succeeded training run"):
-        peers.project_from_db()
+        peer_project.project_from_db()
 
 
 @pytest.mark.django_db

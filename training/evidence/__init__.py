@@ -16,21 +16,16 @@ training.ml.selection's, applied here to the stored metrics of a run's versions.
 Modules: `verdicts` (the verdict, the promotion reason rule and evidence table), `leaderboard` (a
 run's candidates side by side, the rule's pick, how the champion got there, the dashboard's sentence) and `bands`
 (coverage per volatility regime and the interval scores beside the same run's naive band, on CV and on the
-walk-forward test, the σ model and γ and the CV choice of them). Everything is importable from here.
+walk-forward test, the σ model and γ and the CV choice of them; split into `band_windows` and `band_model`, with
+`stored` reading what a version stored). Everything is importable from here.
 """
 
+from training.evidence.band_model import ChoiceRow, LiveState, interval_choice, live_state
+from training.evidence.band_windows import NO_BAND_SCORES, RegimeCoverage, ScoreVsNaive, WindowBands
 from training.evidence.bands import (
     INTERVAL_KEYS,
-    NO_BAND_SCORES,
     BandEvidence,
-    ChoiceRow,
-    LiveState,
-    RegimeCoverage,
-    ScoreVsNaive,
-    WindowBands,
     band_evidence,
-    interval_choice,
-    live_state,
     naive_intervals,
     run_naive,
     run_naive_of,

@@ -4,12 +4,21 @@ version and the tags that describe it. MLflow is imported inside the calls, so i
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from training.ml.dataset import Protocol, Samples, Windows
 from training.ml.features import feature_names
 
 logger = logging.getLogger("training.ml.pipeline")  # progress lines keep the name the train command listens to
+
+
+class MlflowStore(TypedDict):
+    """Where a candidate's runs and registered versions go: the keywords every candidate step takes (what
+    `training.services.mlflow_settings.mlflow_tracking_kwargs` gives)."""
+
+    tracking_uri: str
+    experiment: str
+    artifact_root: NotRequired[str | None]  # a local store's artifact folder
 
 
 def stepper(on_step: Callable[[str], None] | None) -> Callable[[str], None]:
@@ -29,7 +38,9 @@ class CandidateTracker:
     Opened once (`run_id=None`: a new candidate run), then resumed by id by whichever worker records a round or
     completes the candidate."""
 
-    def __init__(self, *, tracking_uri, experiment, artifact_root, parent_run_id=None, run_name="", tags, run_id=None):
+    def __init__(
+        self, *, tracking_uri, experiment, artifact_root=None, parent_run_id=None, run_name="", tags, run_id=None
+    ):
         from training.ml import tracking
 
         self.tracking = tracking

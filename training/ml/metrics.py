@@ -12,15 +12,8 @@ import numpy as np
 
 from training.ml.conformal import band
 
-METRIC_NAMES = (
-    "mae",
-    "rmse",
-    "mape",
-    "r2",
-    "r2_return",
-    "directional_accuracy",
-    "naive_mae",
-    "rmae",
+# The bands' keys of a window's metrics (what the evidence pages and the API's `naive_intervals` read).
+INTERVAL_METRIC_NAMES = (
     "coverage_80",
     "coverage_95",
     "width_80",
@@ -30,6 +23,17 @@ METRIC_NAMES = (
     "pinball",
     "crps",
     "coverage_by_regime",
+)
+METRIC_NAMES = (
+    "mae",
+    "rmse",
+    "mape",
+    "r2",
+    "r2_return",
+    "directional_accuracy",
+    "naive_mae",
+    "rmae",
+    *INTERVAL_METRIC_NAMES,
     "n",
 )
 QUANTILE_LEVELS = (0.025, 0.10, 0.50, 0.90, 0.975)

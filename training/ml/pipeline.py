@@ -23,18 +23,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
-from training.ml.candidate_tracking import CandidateTracker, description_tags, stepper
+from training.ml.candidate_tracking import CandidateTracker, MlflowStore, description_tags, stepper
 from training.ml.dataset import Protocol, Samples, Windows
 from training.ml.ensembling import ensemble_candidate  # noqa: E402  (the ensemble's own step, re-exported)
 from training.ml.evaluation import cv_metrics
 from training.ml.features import FeatureConfig
-from training.ml.kinds import method_class
+from training.ml.kinds import ReturnModel, method_class
 from training.ml.plan import DEFAULT_BATCH, STAGE_CV, CandidatePlan, Unit, UnitResult, run_unit
-from training.ml.registration import register_candidate
+from training.ml.registration import CandidateFits, register_candidate
 from training.ml.results import STAGES, CandidateResult
 
 __all__ = [
@@ -146,11 +146,9 @@ def candidate_record(
     candidate: Candidate,
     results: list[UnitResult],
     *,
-    tracking_uri: str,
-    experiment: str,
-    artifact_root: str | None = None,
     feature_config: FeatureConfig | None = None,
     on_step: Callable[[str], None] | None = None,
+    **store: Unpack[MlflowStore],
 ) -> None:
     """Record one round's fits (any order) in the plan; log each finished trial as a nested MLflow run."""
     plan, step = candidate.plan, stepper(on_step)
@@ -160,13 +158,7 @@ def candidate_record(
     fit_seconds = sum(r.seconds for r in results)
     candidate.stage_seconds["cv" if stage == STAGE_CV else "walk_forward"] += round(fit_seconds, 3)
     if stage == STAGE_CV:
-        tracker = CandidateTracker(
-            tracking_uri=tracking_uri,
-            experiment=experiment,
-            artifact_root=artifact_root,
-            tags=candidate.tags,
-            run_id=candidate.run_id,
-        )
+        tracker = _tracker(candidate, store)
         for trial in plan.done[before:]:
             cv = plan.trial_cv(trial)
             metrics = cv_metrics(samples, cv)
@@ -186,12 +178,10 @@ def candidate_complete(
     closes: pd.DataFrame,
     candidate: Candidate,
     *,
-    tracking_uri: str,
-    experiment: str,
-    artifact_root: str | None = None,
     registered_name: str = "gold-next-day",
     feature_config: FeatureConfig | None = None,
     on_step: Callable[[str], None] | None = None,
+    **store: Unpack[MlflowStore],
 ) -> CandidateResult:
     """Refit the chosen configuration on every target, fit its bands, register it."""
     plan, step = candidate.plan, stepper(on_step)
@@ -199,35 +189,16 @@ def candidate_complete(
         raise ValueError(f"the {plan.kind} candidate still has fits to make")
     samples = Samples.from_closes(closes, feature_config)
     windows = Windows.for_samples(samples, Protocol(**plan.protocol))
-    tracker = CandidateTracker(
-        tracking_uri=tracking_uri,
-        experiment=experiment,
-        artifact_root=artifact_root,
-        tags=candidate.tags,
-        run_id=candidate.run_id,
-    )
+    tracker = _tracker(candidate, store)
     stage_seconds = dict(candidate.stage_seconds)
     try:
-        chosen = plan.chosen
         t0 = time.perf_counter()
-        served = Unit(
-            kind=plan.kind,
-            stage="served",
-            trial=chosen["trial"],
-            fold=0,
-            hyperparameters=chosen["hyperparameters"],
-            epochs=plan.epochs,
-            seed=plan.seed,
-            max_epochs=plan.max_epochs,
-            patience=plan.patience,
-            lookback=plan.protocol["lookback"],
-        ).make()
-        served.fit(samples, samples.all_targets, seed=plan.seed)
+        served = _served_refit(plan, samples)
         stage_seconds["refit"] = round(time.perf_counter() - t0, 3)
         step(f"{plan.kind}: refitted on every target through {samples.target_date(samples.n_targets - 1)}")
-        result = register_candidate(
+        fits = CandidateFits(
             kind=plan.kind,
-            hyperparameters=chosen["hyperparameters"],
+            hyperparameters=plan.chosen["hyperparameters"],
             samples=samples,
             windows=windows,
             served=served,
@@ -235,6 +206,9 @@ def candidate_complete(
             walk=plan.walk_forward(),
             epochs=plan.epochs,
             trials=0 if plan.reuse else len(plan.done),
+        )
+        result = register_candidate(
+            fits,
             tracker=tracker,
             registered_name=registered_name,
             started=time.perf_counter() - (time.time() - candidate.started),
@@ -249,6 +223,30 @@ def candidate_complete(
         raise
 
 
+def _tracker(candidate: Candidate, store: MlflowStore) -> CandidateTracker:
+    """The candidate's MLflow run, resumed by id."""
+    return CandidateTracker(**store, tags=candidate.tags, run_id=candidate.run_id)
+
+
+def _served_refit(plan: CandidatePlan, samples: Samples) -> ReturnModel:
+    """The chosen configuration refitted on every target, for the plan's epochs (the median CV early stop)."""
+    chosen = plan.chosen
+    served = Unit(
+        kind=plan.kind,
+        stage="served",
+        trial=chosen["trial"],
+        fold=0,
+        hyperparameters=chosen["hyperparameters"],
+        epochs=plan.epochs,
+        seed=plan.seed,
+        max_epochs=plan.max_epochs,
+        patience=plan.patience,
+        lookback=plan.protocol["lookback"],
+    ).make()
+    served.fit(samples, samples.all_targets, seed=plan.seed)
+    return served
+
+
 def candidate_fail(candidate: Candidate, *, tracking_uri: str) -> None:
     from training.ml.tracking import finish_run
 
@@ -258,49 +256,32 @@ def candidate_fail(candidate: Candidate, *, tracking_uri: str) -> None:
 def evaluate_candidate(
     closes: pd.DataFrame,
     *,
-    kind: str,
-    trials: int = 0,
-    hyperparameters: dict[str, Any] | None = None,
-    protocol: Protocol | None = None,
-    batch_size: int = DEFAULT_BATCH,
-    feature_config: FeatureConfig | None = None,
-    max_epochs: int = 100,
-    patience: int = 10,
-    seed: int = 42,
-    tracking_uri: str,
-    experiment: str,
-    artifact_root: str | None = None,
     registered_name: str = "gold-next-day",
-    parent_run_id: str | None = None,
     on_step: Callable[[str], None] | None = None,
+    **options: Any,
 ) -> CandidateResult:
     """Tune (or, given `hyperparameters`, just cross-validate) one kind, walk it forward over the test window,
     refit it on all data and register the refit: every unit of its plan run here, one after another (a
-    training run spreads the same units over its workers). See the module docstring for the protocol."""
-    mlflow = {"tracking_uri": tracking_uri, "experiment": experiment, "artifact_root": artifact_root}
-    candidate = candidate_open(
-        closes,
-        kind=kind,
-        trials=trials,
-        hyperparameters=hyperparameters,
-        protocol=protocol,
-        batch_size=batch_size,
-        feature_config=feature_config,
-        max_epochs=max_epochs,
-        patience=patience,
-        seed=seed,
-        parent_run_id=parent_run_id,
-        **mlflow,
+    training run spreads the same units over its workers). See the module docstring for the protocol.
+
+    `options` are `candidate_open`'s keywords (kind, trials, hyperparameters, protocol, batch_size, feature_config,
+    max_epochs, patience, seed, gammas, parent_run_id and the MLflow store), with its defaults."""
+    candidate = candidate_open(closes, **options)
+    feature_config = options.get("feature_config")
+    store = MlflowStore(
+        tracking_uri=options["tracking_uri"],
+        experiment=options["experiment"],
+        artifact_root=options.get("artifact_root"),
     )
     try:
         samples = Samples.from_closes(closes, feature_config)
         windows = Windows.for_samples(samples, Protocol(**candidate.plan.protocol))
         while not candidate.plan.complete:
             results = [run_unit(samples, windows, unit) for unit in candidate.plan.next_units()]
-            candidate_record(closes, candidate, results, feature_config=feature_config, on_step=on_step, **mlflow)
+            candidate_record(closes, candidate, results, feature_config=feature_config, on_step=on_step, **store)
     except BaseException:
-        candidate_fail(candidate, tracking_uri=tracking_uri)
+        candidate_fail(candidate, tracking_uri=store["tracking_uri"])
         raise
     return candidate_complete(
-        closes, candidate, registered_name=registered_name, feature_config=feature_config, on_step=on_step, **mlflow
+        closes, candidate, registered_name=registered_name, feature_config=feature_config, on_step=on_step, **store
     )

@@ -7,6 +7,7 @@ the served model and return the `CandidateResult` a training run mirrors.
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from training.ml.calibration import FittedBands, fit_bands
@@ -16,6 +17,22 @@ from training.ml.evaluation import OutOfSample, backtest_rows, cv_metrics, windo
 from training.ml.forecaster import Forecaster
 from training.ml.kinds import ReturnModel
 from training.ml.results import CandidateResult
+
+
+@dataclass(frozen=True)
+class CandidateFits:
+    """What a candidate's fits made, whatever its kind: the served model and the chosen configuration's
+    out-of-fold CV and walk-forward forecasts, on these samples and windows."""
+
+    kind: str
+    hyperparameters: dict[str, Any]
+    samples: Samples
+    windows: Windows
+    served: ReturnModel
+    cv: OutOfSample
+    walk: OutOfSample
+    epochs: int | None  # the served refit's epochs (None: a kind without epochs)
+    trials: int
 
 
 def candidate_scores(samples: Samples, cv: OutOfSample, walk: OutOfSample, bands: FittedBands):
@@ -43,17 +60,17 @@ def band_summary(bands: FittedBands, *, calibration_days: int) -> dict[str, Any]
     }
 
 
-def _mlflow_record(*, kind, hyperparameters, trials, epochs, windows, samples, bands, cv_scores, test_scores):
+def _mlflow_record(fits: CandidateFits, *, bands: FittedBands, cv_scores: dict, test_scores: dict):
     """The candidate run's params and metrics."""
     params = {
-        **hyperparameters,
-        "kind": kind,
-        "trials": trials,
-        "refit_epochs": epochs,
+        **fits.hyperparameters,
+        "kind": fits.kind,
+        "trials": fits.trials,
+        "refit_epochs": fits.epochs,
         "volatility": bands.volatility.kind,
         "aci_gamma": bands.calibration.gamma,
-        **windows.protocol.to_dict(),
-        **{f"feature_{key}": value for key, value in samples.feature_config.to_dict().items()},
+        **fits.windows.protocol.to_dict(),
+        **{f"feature_{key}": value for key, value in fits.samples.feature_config.to_dict().items()},
     }
     metrics = {
         **flat_metrics("cv", cv_scores),
@@ -74,16 +91,8 @@ def _mlflow_record(*, kind, hyperparameters, trials, epochs, windows, samples, b
 
 
 def register_candidate(
+    fits: CandidateFits,
     *,
-    kind: str,
-    hyperparameters: dict[str, Any],
-    samples: Samples,
-    windows: Windows,
-    served: ReturnModel,
-    cv: OutOfSample,
-    walk: OutOfSample,
-    epochs: int | None,
-    trials: int,
     tracker: CandidateTracker,
     registered_name: str,
     started: float,
@@ -92,19 +101,20 @@ def register_candidate(
     gammas: list[float] | None = None,
 ) -> CandidateResult:
     """Bands, figures and registration, the same for every kind (see the module docstring)."""
+    samples, windows = fits.samples, fits.windows
     t0 = time.perf_counter()
     bands = fit_bands(
-        samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward, gammas=gammas
+        samples, cv=fits.cv, cv_folds=windows.folds, walk=fits.walk, walk_folds=windows.walk_forward, gammas=gammas
     )
     stage_seconds["bands"] = round(time.perf_counter() - t0, 3)
     forecaster = Forecaster(
-        model=served, feature_config=samples.feature_config, volatility=bands.volatility, calibration=bands.calibration
+        model=fits.served,
+        feature_config=samples.feature_config,
+        volatility=bands.volatility,
+        calibration=bands.calibration,
     )
-    cv_scores, test_scores = candidate_scores(samples, cv, walk, bands)
-    params, metrics = _mlflow_record(
-        kind=kind, hyperparameters=hyperparameters, trials=trials, epochs=epochs, windows=windows, samples=samples,
-        bands=bands, cv_scores=cv_scores, test_scores=test_scores,
-    )  # fmt: skip
+    cv_scores, test_scores = candidate_scores(samples, fits.cv, fits.walk, bands)
+    params, metrics = _mlflow_record(fits, bands=bands, cv_scores=cv_scores, test_scores=test_scores)
     version, model_uri = tracker.register(
         forecaster,
         params=params,
@@ -113,10 +123,10 @@ def register_candidate(
         input_example=samples.closes.iloc[-forecaster.min_history :].rename_axis("date").reset_index(),
     )
     stage_seconds["mlflow"] = round(tracker.seconds, 3)
-    step(f"{kind} registered as {registered_name} v{version}")
+    step(f"{fits.kind} registered as {registered_name} v{version}")
     return CandidateResult(
-        kind=kind,
-        hyperparameters=hyperparameters,
+        kind=fits.kind,
+        hyperparameters=fits.hyperparameters,
         cv_metrics=cv_scores,
         test_metrics=test_scores,
         registered_name=registered_name,
@@ -125,18 +135,25 @@ def register_candidate(
         model_uri=model_uri,
         feature_config=samples.feature_config.to_dict(),
         protocol=windows.protocol.to_dict(),
-        data_start=samples.data_start,
-        data_end=samples.data_end,
-        selection_start=samples.target_date(windows.selection_start),
-        test_start=samples.target_date(windows.test_start),
-        fitted_through=samples.target_date(samples.n_targets - 1),
-        trials=trials,
-        refit_epochs=epochs,
-        intervals=band_summary(bands, calibration_days=len(cv.rows)),
-        backtest=backtest_rows(samples, walk, bands.walk_forward),
-        cv_forecasts=backtest_rows(samples, cv, bands.cv),
-        cv=cv.to_dict(),
-        walk_forward=walk.to_dict(),
+        **_window_dates(samples, windows),
+        trials=fits.trials,
+        refit_epochs=fits.epochs,
+        intervals=band_summary(bands, calibration_days=len(fits.cv.rows)),
+        backtest=backtest_rows(samples, fits.walk, bands.walk_forward),
+        cv_forecasts=backtest_rows(samples, fits.cv, bands.cv),
+        cv=fits.cv.to_dict(),
+        walk_forward=fits.walk.to_dict(),
         seconds=round(time.perf_counter() - started, 3),
         stage_seconds=stage_seconds,
     )
+
+
+def _window_dates(samples: Samples, windows: Windows) -> dict[str, Any]:
+    """The days the version's data and windows span (CandidateResult's date fields)."""
+    return {
+        "data_start": samples.data_start,
+        "data_end": samples.data_end,
+        "selection_start": samples.target_date(windows.selection_start),
+        "test_start": samples.target_date(windows.test_start),
+        "fitted_through": samples.target_date(samples.n_targets - 1),
+    }

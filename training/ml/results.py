@@ -8,6 +8,12 @@ _DATE_FIELDS = ("data_start", "data_end", "selection_start", "test_start", "fitt
 STAGES = ("cv", "refit", "walk_forward", "bands", "mlflow")  # where a candidate's seconds went
 
 
+def as_date(value: date | str) -> date:
+    """A day of a JSON-ready record (a candidate's dates, its forecast rows, a run's params): the date itself or
+    its ISO text. The one reader of these dates, in training and in the forecasts app alike."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 @dataclass
 class CandidateResult:
     """What one registered candidate is, how it scored on CV (decides) and on the walk-forward test (reports)."""
@@ -52,5 +58,5 @@ class CandidateResult:
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         for name in _DATE_FIELDS:
-            values[name] = date.fromisoformat(values[name])
+            values[name] = as_date(values[name])
         return cls(**values)

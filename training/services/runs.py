@@ -9,6 +9,10 @@ and by the reaper).
 
 A "tune" run searches hyperparameters (hyperopt on CV); a "train" run (the scheduled refit) reuses those of the
 latest succeeded tune made with the same window settings, so it never compares errors across windows.
+
+Modules beside this one: `run_params` (what a start may ask for, checked; the hyperparameters a "train" run
+reuses), `run_schedule` (whether the served model is due a refit) and `version_records` (the ModelVersion row
+mirroring each registered candidate). The names the rest of the code uses are importable from here.
 """
 
 import datetime as dt
@@ -25,17 +29,47 @@ from goldsite.audit import audit_actor, audit_log
 from training import dispatch
 from training.exceptions import TrainingError, TrainingRunActive
 from training.ml.kinds import NETWORK_KINDS
+from training.ml.results import as_date
 from training.models import ModelVersion, TrainingRun
 from training.services.mlflow_settings import mlflow_tracking_kwargs
 from training.services.promotion import model_version_promote
 from training.services.recovery import training_runs_recover
-from training.signals import model_version_registered
+from training.services.run_params import (
+    BASELINE_KINDS,
+    MAX_TRIALS,
+    NETWORK_ARCHITECTURES,
+    bands_gammas,
+    checked_architectures,
+    checked_kind,
+    checked_trials,
+    training_protocol,
+    training_tuned_hyperparameters,
+)
+from training.services.run_schedule import training_refit_due
+from training.services.version_records import model_version_record, training_candidate_record
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "BASELINE_KINDS",
+    "MAX_TRIALS",
+    "NETWORK_ARCHITECTURES",
+    "TrainingError",
+    "TrainingRunAborted",
+    "bands_gammas",
+    "model_version_record",
+    "training_candidate_record",
+    "training_protocol",
+    "training_refit_due",
+    "training_run_fail",
+    "training_run_finalize",
+    "training_run_note",
+    "training_run_start",
+    "training_run_start_scheduled",
+    "training_run_step",
+    "training_runs_reap",
+    "training_tuned_hyperparameters",
+]
 
-NETWORK_ARCHITECTURES = NETWORK_KINDS
-BASELINE_KINDS = ("naive", "drift")
-MAX_TRIALS = 500
+logger = logging.getLogger(__name__)  # the train command listens to this name for the progress lines
 
 
 class TrainingRunAborted(TrainingError):
@@ -63,44 +97,21 @@ def training_run_start(
     `inline` is true (the CLI).
     """
     training_runs_recover()  # first fail any run whose process died or went silent: it would block this one
-    if kind not in TrainingRun.Kind.values:
-        raise TrainingError(f"Unknown run kind {kind!r}; choose one of {', '.join(TrainingRun.Kind.values)}.")
-    architectures = list(architectures or NETWORK_ARCHITECTURES)
-    unknown = sorted(set(architectures) - set(NETWORK_ARCHITECTURES))
-    if unknown:
-        raise TrainingError(
-            f"Unknown architecture(s) {', '.join(unknown)}; choose from {', '.join(NETWORK_ARCHITECTURES)}."
-        )
-    if trials is None:
-        trials = settings.TRAINING_DEFAULT_TRIALS if kind == TrainingRun.Kind.TUNE else 0
-    if kind == TrainingRun.Kind.TUNE and not 1 <= trials <= MAX_TRIALS:
-        raise TrainingError(f"A tuning run needs between 1 and {MAX_TRIALS} trials per architecture.")
-    if kind == TrainingRun.Kind.TRAIN:
-        trials = 0
+    kind = checked_kind(kind)
+    architectures = checked_architectures(architectures)
+    trials = checked_trials(kind=kind, trials=trials)
     protocol = training_protocol(
         test_days=test_days, selection_days=selection_days, folds=folds, retrain_every=retrain_every
     )
     params = {
         "trials": trials,
-        "architectures": [a for a in NETWORK_ARCHITECTURES if a in architectures],
+        "architectures": architectures,
         "protocol": protocol.to_dict(),
         "max_p": settings.CHAMPION_MAX_P,
         "gammas": bands_gammas(),
         "promote": promote,
     }
-    try:
-        with transaction.atomic():
-            active = TrainingRun.objects.filter(status__in=TrainingRun.ACTIVE_STATUSES).first()
-            if active is not None:
-                raise TrainingRunActive(f"Training run #{active.pk} is {active.status}; wait for it to finish.")
-            run = TrainingRun.objects.create(
-                kind=kind,
-                params=params,
-                started_by=user if user is not None and user.is_authenticated else None,
-                message="Queued",
-            )
-    except IntegrityError as exc:  # the database's one-active-run constraint: a concurrent start won
-        raise TrainingRunActive("Another training run was started at the same moment; wait for it.") from exc
+    run = _queued_run(kind=kind, params=params, user=user)
     audit_log("training_run.start", actor=audit_actor(user), run=run.pk, kind=kind, params=params)
     task_id = dispatch.training_run_execute_request(run_id=run.pk, inline=inline)
     if task_id:
@@ -109,33 +120,21 @@ def training_run_start(
     return run
 
 
-def bands_gammas() -> list[float] | None:
-    """The adaptive-conformal γ a run's bands choose from on CV: BANDS_ACI_GAMMA "cv" (the default) lets CV
-    choose from the grid; a number fixes it (0: plain split conformal)."""
-    value = str(settings.BANDS_ACI_GAMMA).strip().lower()
-    if value == "cv":
-        return None
+def _queued_run(*, kind: str, params: dict, user) -> TrainingRun:
+    """The new queued run, or TrainingRunActive while another is queued or running."""
     try:
-        gamma = float(value)
-    except ValueError:
-        raise TrainingError(f"BANDS_ACI_GAMMA must be 'cv' or a number from 0 to 0.2, not {value!r}.") from None
-    if not 0.0 <= gamma <= 0.2:
-        raise TrainingError(f"BANDS_ACI_GAMMA must be 'cv' or a number from 0 to 0.2, not {value!r}.")
-    return [gamma]
-
-
-def training_refit_due() -> tuple[bool, str]:
-    """Is the served model due a refit? Yes when the champion learnt from no target in the last
-    TRAINING_RETRAIN_EVERY common trading days (the cadence the walk-forward test reports), or there is none."""
-    champion = ModelVersion.objects.filter(is_champion=True).first()
-    if champion is None or champion.fitted_through is None:
-        return True, "no champion fitted on all data yet"
-    closes = price_closes_frame()
-    newer = int((closes.index.date > champion.fitted_through).sum()) if not closes.empty else 0
-    every = settings.TRAINING_RETRAIN_EVERY
-    if newer >= every:
-        return True, f"{newer} common trading days since {champion} was fitted (refit every {every})"
-    return False, f"{champion} was fitted {newer} common trading days ago; the next refit is after {every}"
+        with transaction.atomic():
+            active = TrainingRun.objects.filter(status__in=TrainingRun.ACTIVE_STATUSES).first()
+            if active is not None:
+                raise TrainingRunActive(f"Training run #{active.pk} is {active.status}; wait for it to finish.")
+            return TrainingRun.objects.create(
+                kind=kind,
+                params=params,
+                started_by=user if user is not None and user.is_authenticated else None,
+                message="Queued",
+            )
+    except IntegrityError as exc:  # the database's one-active-run constraint: a concurrent start won
+        raise TrainingRunActive("Another training run was started at the same moment; wait for it.") from exc
 
 
 def training_run_start_scheduled(*, kind: str, trials: int | None = None) -> TrainingRun | None:
@@ -150,30 +149,6 @@ def training_run_start_scheduled(*, kind: str, trials: int | None = None) -> Tra
     except TrainingRunActive:
         logger.info("Scheduled %s run skipped: a run is already active", kind)
         return None
-
-
-def training_protocol(
-    *,
-    test_days: int | None = None,
-    selection_days: int | None = None,
-    folds: int | None = None,
-    retrain_every: int | None = None,
-):
-    """The evaluation protocol from the given values, else the settings; a clear error when they do not fit."""
-    from training.ml.dataset import Protocol
-
-    test_days = test_days or settings.TRAINING_TEST_DAYS
-    if test_days < 20:
-        raise TrainingError("The test window needs at least 20 trading days.")
-    try:
-        return Protocol(
-            test_days=test_days,
-            selection_days=selection_days or settings.TRAINING_SELECTION_DAYS,
-            folds=folds or settings.TRAINING_FOLDS,
-            retrain_every=retrain_every or settings.TRAINING_RETRAIN_EVERY,
-        )
-    except ValueError as exc:
-        raise TrainingError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from exc
 
 
 def training_run_note(*, run_id: int, message: str) -> None:
@@ -196,66 +171,6 @@ def training_run_step(*, run_id: int, message: str, log_level: int = logging.INF
     logger.log(log_level, "Training run #%s: %s", run_id, message)
     if not updated:
         raise TrainingRunAborted(f"Training run #{run_id} is no longer running; stopping this candidate.")
-
-
-def training_tuned_hyperparameters(*, protocol: dict, test_start: dt.date) -> dict:
-    """The hyperparameters a "train" run reuses: those of the latest succeeded tune run made with the same
-    window settings whose selection period ended before `test_start` (the new run's test window), so no
-    test-window error can have chosen them. {"run": tune run id or None, "hyperparameters": {kind: values}}.
-    With no such tune, every kind keeps its defaults (run None)."""
-    from training.ml.dataset import Protocol
-
-    window = Protocol(**protocol).window_settings()
-    tunes = TrainingRun.objects.filter(kind=TrainingRun.Kind.TUNE, status=TrainingRun.Status.SUCCEEDED)
-    for tune in tunes.order_by("-finished_at", "-id"):
-        if Protocol(**tune.params.get("protocol", {"folds": 4, "test_days": 0})).window_settings() != window:
-            continue
-        versions = list(tune.model_versions.exclude(architecture=ModelVersion.Architecture.ENSEMBLE))
-        if not versions or any(v.test_start is None or v.test_start > test_start for v in versions):
-            continue
-        return {"run": tune.pk, "hyperparameters": {v.architecture: v.hyperparameters for v in versions}}
-    return {"run": None, "hyperparameters": {}}
-
-
-def training_candidate_record(*, result, run: TrainingRun | None) -> ModelVersion:
-    """Mirror a registered candidate and announce it with its walk-forward and CV forecasts (the forecasts app
-    stores them), in one transaction."""
-    with transaction.atomic():
-        version = model_version_record(result=result, run=run)
-        model_version_registered.send(
-            sender=ModelVersion, model_version=version, backtest=result.backtest, cv_forecasts=result.cv_forecasts
-        )
-    return version
-
-
-def model_version_record(*, result, run: TrainingRun | None = None) -> ModelVersion:
-    """Mirror one registered MLflow version (a `training.ml` CandidateResult) as a ModelVersion row, with the
-    library versions and code commit its MLflow version tags carry (so pages never ask MLflow)."""
-    from training.ml.tracking import code_commit, library_versions
-
-    version, _ = ModelVersion.objects.update_or_create(
-        registered_name=result.registered_name,
-        version=result.version,
-        defaults={
-            "run_id": result.run_id,
-            "architecture": result.kind,
-            "hyperparameters": result.hyperparameters,
-            "cv_metrics": result.cv_metrics,
-            "test_metrics": result.test_metrics,
-            "feature_config": result.feature_config,
-            "protocol": result.protocol,
-            "refit_epochs": result.refit_epochs,
-            "intervals": result.intervals,
-            "data_start": result.data_start,
-            "data_end": result.data_end,
-            "selection_start": result.selection_start,
-            "test_start": result.test_start,
-            "fitted_through": result.fitted_through,
-            "provenance": {"library_versions": library_versions(), "code_commit": code_commit()},
-            "training_run": run,
-        },
-    )
-    return version
 
 
 def training_run_finalize(*, run_id: int, results: list[dict]) -> ModelVersion:
@@ -296,7 +211,7 @@ def _ensemble(*, run: TrainingRun, members: list):
     """Register and mirror the equal-weight ensemble of the run's networks (no extra fits)."""
     from training.ml.pipeline import ensemble_candidate
 
-    closes = price_closes_frame(end=dt.date.fromisoformat(run.params["data_end"]))
+    closes = price_closes_frame(end=as_date(run.params["data_end"]))
     result = ensemble_candidate(
         closes,
         members=members,
