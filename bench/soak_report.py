@@ -110,7 +110,7 @@ def champion_print(soak: Soak) -> None:
     """The promotions, and whether the database's one champion is the version MLflow's alias names."""
     from django.conf import settings
 
-    from training.ml.registry import get_alias_version
+    from tests.training.registry import alias_version
     from training.models import ChampionChange, ModelVersion
     from training.services.promotion import CHAMPION_ALIAS
 
@@ -123,7 +123,7 @@ def champion_print(soak: Soak) -> None:
         print(f"Champion / MLflow alias: {len(champions)} champions in the database: DISAGREE")
         return
     champion = champions[0]
-    alias = get_alias_version(champion.registered_name, CHAMPION_ALIAS, tracking_uri=settings.MLFLOW_TRACKING_URI)
+    alias = alias_version(champion.registered_name, CHAMPION_ALIAS, tracking_uri=settings.MLFLOW_TRACKING_URI)
     verdict = "agree" if alias == champion.version else "DISAGREE"
     print(f"Champion / MLflow alias: database {champion}, alias '{CHAMPION_ALIAS}' → v{alias}: {verdict}")
 
