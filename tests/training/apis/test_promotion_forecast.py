@@ -40,9 +40,9 @@ def versions(aliases):
 
 
 @pytest.fixture
-def fake_registry(monkeypatch):
+def fake_registry(settings):
     """Forecasters are tests.forecasts.forecasters fakes, not MLflow models; the process cache is emptied after."""
-    yield forecasters.install(monkeypatch)
+    yield forecasters.install(settings)
     prediction.forecasters_clear()
 
 
