@@ -46,10 +46,7 @@ _forecasters_lock = threading.Lock()
 
 
 def forecaster_registry_load(model_uri: str):
-    """Load a forecaster from the MLflow registry (the default FORECASTS_FORECASTER_LOADER).
-
-    The only import of `training.ml.registry` in this app.
-    """
+    """The default FORECASTS_FORECASTER_LOADER: the MLflow registry (the app's one import of training.ml.registry)."""
     from training.ml.registry import load_forecaster
 
     return load_forecaster(model_uri, tracking_uri=settings.MLFLOW_TRACKING_URI)
