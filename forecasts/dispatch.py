@@ -14,6 +14,7 @@ import logging
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 from celery.result import AsyncResult
 from django.conf import settings
+from django.db import transaction
 
 from forecasts import tasks
 from forecasts.selectors.forecasts import forecast_latest_cache_clear
@@ -45,7 +46,7 @@ def forecast_next_day_prepare(*, model_version) -> list[dict]:
             return forecast_next_day_values(model_version=model_version)
         if not forecast_next_day_missing(model_version=model_version):
             return []  # stored already (it was the champion before): no worker needed
-        result = tasks.forecast_next_day_values.delay(model_version.pk)
+        result = forecast_next_day_values_send(model_version_id=model_version.pk)
         return result.get(timeout=PROMOTION_FORECAST_WAIT_SECONDS)
     except CeleryTimeoutError:
         logger.warning(
@@ -73,14 +74,20 @@ def forecast_next_day_request() -> None:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             _forecast_next_day_here()
         else:
-            tasks.predict_next_day.delay_on_commit()
+            transaction.on_commit(lambda: forecast_next_day_send())  # what delay_on_commit does, through the sender
     finally:
         forecast_latest_cache_clear()
 
 
+# The senders: the only calls of the tasks' `delay`, so a test without a broker replaces these functions.
 def forecast_next_day_send() -> AsyncResult:
     """Send `predict_next_day` to a worker now; the caller may wait on the result."""
     return tasks.predict_next_day.delay()
+
+
+def forecast_next_day_values_send(*, model_version_id: int) -> AsyncResult:
+    """Send `forecast_next_day_values` for the version to a worker now; the result is the values it computed."""
+    return tasks.forecast_next_day_values.delay(model_version_id)
 
 
 class ChampionForecasts:

@@ -4,7 +4,6 @@
 predict_next_day`, built from immutable signatures (`.si()`), so it takes keyword arguments only.
 """
 
-import datetime as dt
 import logging
 
 from celery import chain, shared_task
@@ -12,6 +11,7 @@ from celery import chain, shared_task
 from forecasts.exceptions import MarketDataUnavailable
 from forecasts.services import prediction, scoring
 from forecasts.services.prices import prices_fetch
+from training.ml.results import as_date
 from training.models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def fetch_market_data(self, symbols: list[str] | None = None, since: str | None 
     """
     if self.request.retries:
         logger.info("fetch_market_data: retry %d of %d", self.request.retries, self.max_retries)
-    loads = prices_fetch(symbols=symbols, since=dt.date.fromisoformat(since) if since else None)
+    loads = prices_fetch(symbols=symbols, since=as_date(since) if since else None)
     return {
         load.symbol: {
             "inserted": load.rows_inserted,

@@ -9,6 +9,7 @@ from training.evidence import promotion_evidence, version_verdict
 from training.forms import PromoteForm
 from training.models import ChampionChange, ModelVersion, TrainingRun
 from training.permissions import PROMOTE_MODEL_VERSION
+from training.selectors import model_version_champion
 from training.services.promotion import model_version_promote
 
 ADMIN_PROMOTION_REASON = "Promoted in admin"
@@ -91,7 +92,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{version} is now the champion.", messages.SUCCESS)
             return None
-        current = ModelVersion.objects.filter(is_champion=True).first()
+        current = model_version_champion()
         context = {
             **self.admin_site.each_context(request),
             "title": "Promote to champion?",

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from forecasts.models import Forecast
+from training.ml.results import as_date
 from training.models import ModelVersion
 
 
@@ -96,7 +97,7 @@ def model_version_edge_series(*, version: ModelVersion) -> EdgeSeries | None:
         version=version,
         naive=naive,
         points=points,
-        fold_starts=[dt.date.fromisoformat(f["start"]) for f in (version.cv_metrics or {}).get("folds") or []],
+        fold_starts=[as_date(f["start"]) for f in (version.cv_metrics or {}).get("folds") or []],
         refit_dates=backtest_days[:: int(every)] if every else [],
         test_start=version.test_start or (backtest_days[0] if backtest_days else None),
     )

@@ -4,10 +4,11 @@ Each is stored as `live`, or as `late` when the target day's gold close is alrea
 `forecasts.selectors.live_record.forecast_is_late`): with gold a day ahead of the S&P 500, the step forecasts
 a day whose close it could already read, and such a forecast is kept and charted but never counted as live.
 
-The forecasters are loaded from the MLflow registry once per process and kept by (registered name, version):
-the champion and its naive baseline stay cached; a version that is neither any more (the champion changed)
-is dropped. `training.ml.registry` (and with it MLflow and TensorFlow) is imported only when a forecaster is
-loaded, so the web process never imports them unless it has to compute a forecast inline (no broker).
+The forecasters are loaded once per process, by the function settings.FORECASTS_FORECASTER_LOADER names
+(`forecaster_registry_load`: from the MLflow registry), and kept by (registered name, version): the champion and
+its naive baseline stay cached; a version that is neither any more (the champion changed) is dropped.
+`training.ml.registry` (and with it MLflow and TensorFlow) is imported only when a forecaster is loaded, so the
+web process never imports them unless it has to compute a forecast inline (no broker).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from forecasts.calendar import next_trading_day
 from forecasts.exceptions import NO_CHAMPION, ForecastError, ForecastNotReady, ForecastUnusable
@@ -43,8 +45,8 @@ _forecasters: dict[tuple[str, int], object] = {}
 _forecasters_lock = threading.Lock()
 
 
-def _registry_load(model_uri: str):
-    """Load a forecaster from the MLflow registry. The only import of `training.ml.registry` in this app."""
+def forecaster_registry_load(model_uri: str):
+    """The default FORECASTS_FORECASTER_LOADER: the MLflow registry (the app's one import of training.ml.registry)."""
     from training.ml.registry import load_forecaster
 
     return load_forecaster(model_uri, tracking_uri=settings.MLFLOW_TRACKING_URI)
@@ -64,9 +66,15 @@ def forecaster_get(*, model_version: ModelVersion, keep: set[tuple[str, int]] | 
         forecaster = _forecasters.get(key)
         if forecaster is None:
             logger.info("Loading forecaster %s", model_version.model_uri)
-            forecaster = _registry_load(model_version.model_uri)
+            forecaster = import_string(settings.FORECASTS_FORECASTER_LOADER)(model_version.model_uri)
             _forecasters[key] = forecaster
     return forecaster
+
+
+def forecaster_cache_keys() -> set[tuple[str, int]]:
+    """The (registered name, version) of every forecaster cached in this process."""
+    with _forecasters_lock:
+        return set(_forecasters)
 
 
 def forecasters_clear() -> None:

@@ -77,6 +77,7 @@ def prices_fetch(
     since: dt.date | None = None,
     overwrite: bool = False,
     allow_jumps: bool = False,
+    now: dt.datetime | None = None,
 ) -> list[DataLoad]:
     """Fetch recent daily bars from Yahoo for each symbol (default: settings.MARKET_SYMBOLS).
 
@@ -86,11 +87,12 @@ def prices_fetch(
     and transaction; if any failed, the error is raised after the others are done: MarketDataUnavailable when
     a retry may help (Yahoo down or rate-limiting), MarketDataError otherwise. Yahoo's bars pass the same checks
     as an import; `overwrite` and `allow_jumps` waive the history and neighbour checks as they do there.
+    `now` is the time that decides today and which sessions have closed (default: the clock, read as needed).
     """
     symbols = list(settings.MARKET_SYMBOLS if symbols is None else symbols)
     for symbol in symbols:
         _check_symbol(symbol)
-    today = new_york_today()
+    today = new_york_today(now)
     if since is not None and since > today:
         raise MarketDataError(f"Cannot fetch since {since.isoformat()}: that is after today ({today.isoformat()}).")
 
@@ -98,7 +100,9 @@ def prices_fetch(
     failures: list[MarketDataError] = []
     for symbol in symbols:
         try:
-            loads.append(_fetch_symbol(symbol, since=since, today=today, overwrite=overwrite, allow_jumps=allow_jumps))
+            loads.append(
+                _fetch_symbol(symbol, since=since, today=today, now=now, overwrite=overwrite, allow_jumps=allow_jumps)
+            )
         except MarketDataError as exc:
             failures.append(exc)
     if failures:
@@ -124,7 +128,7 @@ def _check_symbol(symbol: str) -> None:
 
 
 def _fetch_symbol(
-    symbol: str, *, since: dt.date | None, today: dt.date, overwrite: bool, allow_jumps: bool
+    symbol: str, *, since: dt.date | None, today: dt.date, now: dt.datetime | None, overwrite: bool, allow_jumps: bool
 ) -> DataLoad:
     label = f"Yahoo {symbol}"
     with _database_busy(label):
@@ -135,7 +139,7 @@ def _fetch_symbol(
         with _recorded(load), _database_busy(label):
             frame = yahoo_daily_frame(symbol=symbol, start=start, end=today + dt.timedelta(days=1))
             parsed = yahoo_frame_rows(frame, symbol=symbol)
-            closed_by = latest_closed_day(timezone.now())
+            closed_by = latest_closed_day(now)
             complete = [row for row in parsed.rows if row.date <= closed_by]
             if len(complete) < len(parsed.rows):
                 logger.info(

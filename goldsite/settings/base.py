@@ -270,6 +270,9 @@ TRAINING_TIME_LIMIT = env.int("TRAINING_TIME_LIMIT", default=3 * 60 * 60)  # sec
 # version's page adds the context each of TRAINING_VERSION_PAGE_PROVIDERS returns for it (its backtest and edge).
 TRAINING_CHAMPION_FORECASTS = "forecasts.dispatch.ChampionForecasts"
 TRAINING_VERSION_PAGE_PROVIDERS = ["forecasts.views.version_forecasts.version_forecasts_context"]
+# The function (model_uri -> forecaster) that loads a model version's forecaster for next-day forecasts; read
+# each time one is loaded, so a test (or a worker without MLflow) can name its own.
+FORECASTS_FORECASTER_LOADER = "forecasts.services.prediction.forecaster_registry_load"
 
 LOGGING = {
     "version": 1,

@@ -65,7 +65,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
 @pytest.fixture
-def seeded(monkeypatch):
+def seeded(monkeypatch, settings):
     """Rows for every endpoint to find; runs queue without executing, promotions record, forecasts are fakes."""
     newest = last_completed_trading_day()
     days = trading_days(newest - dt.timedelta(days=120), newest)
@@ -107,7 +107,7 @@ def seeded(monkeypatch):
 
     monkeypatch.setattr(dispatch, "training_run_execute_request", lambda *, run_id, inline: "")
     monkeypatch.setattr("training.ml.registry.set_alias", lambda **kwargs: None)
-    forecasters.install(monkeypatch)
+    forecasters.install(settings)
     yield
     prediction.forecasters_clear()  # no fake left in the process-wide cache for later tests
 

@@ -19,12 +19,12 @@ def write_csv(tmp_path):
 
 
 @pytest.fixture
-def fake_registry(monkeypatch):
+def fake_registry(settings):
     """Forecasters come from tests.forecasts.forecasters instead of MLflow; the process cache is cleared after."""
     from forecasts.services import prediction
     from tests.forecasts import forecasters
 
-    registry = forecasters.install(monkeypatch)
+    registry = forecasters.install(settings)
     yield registry
     prediction.forecasters_clear()
 

@@ -2,7 +2,8 @@
 
 `FakeForecaster` honours the `training.ml` contract (`architecture`, `min_history`, `forecast(closes)`) without
 MLflow or TensorFlow: a network predicts a fixed +1% log return, the naive model "tomorrow = today".
-`install(monkeypatch)` makes the prediction service load these instead of asking the MLflow registry.
+`install(settings)` makes the prediction service load these instead of asking the MLflow registry: it names
+`installed_registry_load` as settings.FORECASTS_FORECASTER_LOADER.
 """
 
 import datetime as dt
@@ -57,11 +58,24 @@ class FakeRegistry:
         return load_fake_forecaster(model_uri, min_history=self.min_history)
 
 
-def install(monkeypatch, *, min_history: int = 3) -> FakeRegistry:
-    registry = FakeRegistry(min_history=min_history)
+# The registry the last `install` made; `installed_registry_load` loads from it.
+installed: FakeRegistry | None = None
+
+
+def installed_registry_load(model_uri: str) -> FakeForecaster:
+    """A loader for settings.FORECASTS_FORECASTER_LOADER: the installed FakeRegistry's `load`."""
+    if installed is None:
+        raise RuntimeError("No FakeRegistry installed; call tests.forecasts.forecasters.install(settings) first.")
+    return installed.load(model_uri)
+
+
+def install(settings, *, min_history: int = 3) -> FakeRegistry:
+    """Load forecasters from a new FakeRegistry; `settings` is pytest-django's fixture, which restores the loader."""
+    global installed
+    installed = FakeRegistry(min_history=min_history)
     prediction.forecasters_clear()
-    monkeypatch.setattr(prediction, "_registry_load", registry.load)
-    return registry
+    settings.FORECASTS_FORECASTER_LOADER = f"{__name__}.installed_registry_load"
+    return installed
 
 
 def trading_days(start: dt.date, end: dt.date) -> list[dt.date]:

@@ -70,7 +70,7 @@ def worker_database_url() -> str:
 def start_worker(*, broker_url: str, log: Path, purge: bool = True) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "goldsite.settings.base",
+        "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
         "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": broker_url,
         "CELERY_RESULT_BACKEND": broker_url,

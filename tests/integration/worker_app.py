@@ -2,7 +2,8 @@
 
 It is goldsite's own app, in a worker process whose Yahoo and model registry are replaced before any task
 runs: `yfinance.download` answers with frames shaped exactly as yfinance returns them (closes from
-`tests.forecasts.forecasters`, the same the test stores), and model versions load as `FakeForecaster`s.
+`tests.forecasts.forecasters`, the same the test stores), and model versions load as `FakeForecaster`s (the
+worker's settings, `tests.integration.worker_settings`, name that loader).
 Nothing reaches the internet, MLflow or TensorFlow; everything else (broker, database, tasks, chain) is real.
 """
 
@@ -11,16 +12,14 @@ import os
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "goldsite.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.integration.worker_settings")
 django.setup()
 
 import yfinance  # noqa: E402
 
-from forecasts.services import prediction  # noqa: E402
 from goldsite.celery import app  # noqa: E402
 from tests.forecasts.forecasters import (  # noqa: E402
     gold_close,
-    load_fake_forecaster,
     spx_close,
     trading_days,
     yahoo_bars,
@@ -37,6 +36,5 @@ def fake_download(tickers, start=None, end=None, **kwargs):
 
 
 yfinance.download = fake_download
-prediction._registry_load = load_fake_forecaster
 
 __all__ = ["app"]

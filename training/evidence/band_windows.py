@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from training.evidence.stored import CoverageBesideNaivePercents, as_dict, finite, number_text
+from goldsite.presentation.formatting import metric
+from training.evidence.stored import CoverageBesideNaivePercents, as_dict, finite
 from training.ml.metrics import REGIMES
 
 # (key, short name for "W80 125.3 vs naive 125.4", long name, decimals)
@@ -41,10 +42,11 @@ class ScoreVsNaive:
     @property
     def text(self) -> str:
         """ "W80 125.3 vs naive 125.4" ("W80 125.4" for naive itself, "W80 —" when not recorded)."""
-        mine = f"{self.short} {number_text(self.value, self.decimals)}"
+        spec = f",.{self.decimals}f"
+        mine = f"{self.short} {metric(self.value, spec)}"
         if self.is_naive or self.naive is None or self.value is None:
             return mine
-        return f"{mine} vs naive {number_text(self.naive, self.decimals)}"
+        return f"{mine} vs naive {metric(self.naive, spec)}"
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from goldsite.presentation.formatting import metric
 from training.evidence.band_model import ChoiceRow, LiveState, interval_choice, live_state
 from training.evidence.band_windows import WindowBands, window_bands
-from training.evidence.stored import as_dict, finite, number_text
+from training.evidence.stored import as_dict, finite
 from training.evidence.verdicts import NAIVE, sigma_model_label
 from training.ml.metrics import INTERVAL_METRIC_NAMES
 from training.models import ModelVersion
@@ -96,10 +97,11 @@ class BandEvidence:
             return ""
         text = (
             f"{chosen.label} with γ = {chosen.gamma:g} had the lowest CV interval score "
-            f"(W80 + W95 = {number_text(chosen.score, 1)}) of {len(self.choice)} σ model × γ pairs"
+            f"(W80 + W95 = {metric(chosen.score, ',.1f')}) of {len(self.choice)} σ model × γ pairs"
         )
         if runner_up is not None and runner_up.behind is not None:
-            text += f", {runner_up.behind:,.1f} lower than the next best ({runner_up.label}, γ = {runner_up.gamma:g})"
+            behind = metric(runner_up.behind, ",.1f")
+            text += f", {behind} lower than the next best ({runner_up.label}, γ = {runner_up.gamma:g})"
         return text + "."
 
 

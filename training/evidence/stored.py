@@ -1,9 +1,16 @@
 """Reading what a version stored without trusting its shape: versions registered before a key existed have none,
-and a JSON field may hold anything. Shares become percents here for the templates, once."""
+and a JSON field may hold anything. Shares become percents here for the templates, once (through
+`goldsite.presentation.formatting.percent_units`, as every other page does).
+
+`finite` is stricter than `formatting.finite_number`, on purpose: a stored metric is a JSON number or nothing, so
+text that reads as a number ("1.5") is not taken for one here.
+"""
 
 from __future__ import annotations
 
 import math
+
+from goldsite.presentation.formatting import percent_units
 
 
 def finite(value) -> float | None:
@@ -18,16 +25,6 @@ def as_dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def number_text(value: float | None, decimals: int) -> str:
-    """ "1,234.5" (with `decimals`), or "—" when not recorded."""
-    return "—" if value is None else f"{value:,.{decimals}f}"
-
-
-def percent(share: float | None) -> float | None:
-    """A share (0-1) as a percent (0-100); None stays None."""
-    return None if share is None else share * 100.0
-
-
 class CoveragePercents:
     """`coverage_80_pct` and `coverage_95_pct` of a row with `coverage_80` and `coverage_95` shares."""
 
@@ -36,11 +33,11 @@ class CoveragePercents:
 
     @property
     def coverage_80_pct(self) -> float | None:
-        return percent(self.coverage_80)
+        return percent_units(self.coverage_80)
 
     @property
     def coverage_95_pct(self) -> float | None:
-        return percent(self.coverage_95)
+        return percent_units(self.coverage_95)
 
 
 class CoverageBesideNaivePercents(CoveragePercents):
@@ -51,8 +48,8 @@ class CoverageBesideNaivePercents(CoveragePercents):
 
     @property
     def naive_coverage_80_pct(self) -> float | None:
-        return percent(self.naive_coverage_80)
+        return percent_units(self.naive_coverage_80)
 
     @property
     def naive_coverage_95_pct(self) -> float | None:
-        return percent(self.naive_coverage_95)
+        return percent_units(self.naive_coverage_95)

@@ -9,7 +9,6 @@ registers it. When the last candidate of the run is registered, the run is final
 networks, then the champion rule: `training.services.runs.training_run_finalize`).
 """
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from forecasts.selectors.prices import price_closes_frame
 from training import dispatch
+from training.ml.results import as_date
 from training.models import TrainingCandidate, TrainingFit, TrainingRun
 from training.services import runs
 from training.services.mlflow_settings import mlflow_tracking_kwargs
@@ -35,7 +35,7 @@ def _run_closes(run: TrainingRun):
     key = (run.pk, run.params["data_end"])
     if key not in _closes_cache:
         _closes_cache.clear()
-        _closes_cache[key] = price_closes_frame(end=dt.date.fromisoformat(run.params["data_end"]))
+        _closes_cache[key] = price_closes_frame(end=as_date(run.params["data_end"]))
     return _closes_cache[key]
 
 

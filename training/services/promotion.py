@@ -104,7 +104,7 @@ def _promote(
     forecasts: list[dict],
     champion_forecasts: ChampionForecasts,
 ) -> tuple[ChampionChange, ModelVersion | None]:
-    from training.ml.registry import set_alias  # MLflow is imported only on this path
+    import training.ml.registry  # noqa: F401 - MLflow is imported only on this path, and before the lock
 
     moved = None  # (the new champion, the previous one) once MLflow's alias has moved
     try:
@@ -125,12 +125,7 @@ def _promote(
             )
             champion_forecasts.store(values=forecasts)  # the new champion's next-day forecast commits with it
             try:
-                set_alias(
-                    tracking_uri=settings.MLFLOW_TRACKING_URI,
-                    name=locked.registered_name,
-                    alias=CHAMPION_ALIAS,
-                    version=locked.version,
-                )
+                _champion_alias_move(locked)
             except Exception as exc:  # MLflow raises many types (HTTP, connection, registry errors)
                 raise RegistryUnavailable(
                     f"MLflow could not move the '{CHAMPION_ALIAS}' alias to {locked}: {exc}. "
@@ -171,9 +166,19 @@ def _in_progress(model_version: ModelVersion) -> PromotionInProgress:
     )
 
 
-def _alias_restore(promoted: ModelVersion, previous: ModelVersion | None) -> None:
+def _champion_alias_move(version: ModelVersion) -> None:
+    """Point MLflow's champion alias at `version`."""
     from training.ml.registry import set_alias
 
+    set_alias(
+        tracking_uri=settings.MLFLOW_TRACKING_URI,
+        name=version.registered_name,
+        alias=CHAMPION_ALIAS,
+        version=version.version,
+    )
+
+
+def _alias_restore(promoted: ModelVersion, previous: ModelVersion | None) -> None:
     if previous is None:
         logger.error(
             "MLflow's '%s' alias names %s but the database names no champion (its commit failed); promote again",
@@ -182,12 +187,7 @@ def _alias_restore(promoted: ModelVersion, previous: ModelVersion | None) -> Non
         )
         return
     try:
-        set_alias(
-            tracking_uri=settings.MLFLOW_TRACKING_URI,
-            name=previous.registered_name,
-            alias=CHAMPION_ALIAS,
-            version=previous.version,
-        )
+        _champion_alias_move(previous)
     except Exception:  # MLflow raises many types; the error log says what to repair
         logger.exception(
             "MLflow's '%s' alias names %s, the database %s (its commit failed, moving the alias back too)",

@@ -3,13 +3,13 @@
 from django.conf import settings
 
 from forecasts.selectors.prices import price_closes_frame
-from training.models import ModelVersion
+from training.selectors import model_version_champion
 
 
 def training_refit_due() -> tuple[bool, str]:
     """Is the served model due a refit? Yes when the champion learnt from no target in the last
     TRAINING_RETRAIN_EVERY common trading days (the cadence the walk-forward test reports), or there is none."""
-    champion = ModelVersion.objects.filter(is_champion=True).first()
+    champion = model_version_champion()
     if champion is None or champion.fitted_through is None:
         return True, "no champion fitted on all data yet"
     closes = price_closes_frame()

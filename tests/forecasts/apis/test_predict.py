@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 
-from forecasts import tasks
+from forecasts import dispatch
 from forecasts.calendar import last_completed_trading_day
 from forecasts.models import Forecast
 from forecasts.services import prediction
@@ -151,11 +151,11 @@ def test_with_a_broker_a_worker_makes_the_forecast(api, champion, closes, settin
     settings.CELERY_TASK_ALWAYS_EAGER = False
     dispatched = []
 
-    def delay():
+    def send():
         dispatched.append("predict_next_day")
         return FakeAsyncResult(lambda: [f.pk for f in prediction.forecast_next_day()])  # as the worker would
 
-    monkeypatch.setattr(tasks.predict_next_day, "delay", delay)
+    monkeypatch.setattr(dispatch, "forecast_next_day_send", send)
 
     response = api.post(URL, {"predict_tomorrow": True}, format="json")
 
@@ -167,7 +167,7 @@ def test_with_a_broker_a_worker_makes_the_forecast(api, champion, closes, settin
 def test_when_no_worker_answers_in_time_it_says_so(api, champion, closes, settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.PREDICT_WAIT_SECONDS = 0.5
-    monkeypatch.setattr(tasks.predict_next_day, "delay", lambda: FakeAsyncResult(CeleryTimeoutError()))
+    monkeypatch.setattr(dispatch, "forecast_next_day_send", lambda: FakeAsyncResult(CeleryTimeoutError()))
 
     response = api.post(URL, {"predict_tomorrow": True}, format="json")
 
@@ -178,7 +178,7 @@ def test_when_no_worker_answers_in_time_it_says_so(api, champion, closes, settin
 
 def test_a_worker_failure_is_reported(api, champion, closes, settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    monkeypatch.setattr(tasks.predict_next_day, "delay", lambda: FakeAsyncResult(RuntimeError("out of memory")))
+    monkeypatch.setattr(dispatch, "forecast_next_day_send", lambda: FakeAsyncResult(RuntimeError("out of memory")))
 
     response = api.post(URL, {"predict_tomorrow": True}, format="json")
 

@@ -22,19 +22,23 @@ SCORES = np.arange(1, 20, dtype=float) / 4  # n = 19 calibration scores (multipl
 GAMMA = 0.05
 
 
+def adaptive_forecaster(model_uri: str) -> Forecaster:
+    """The loader (FORECASTS_FORECASTER_LOADER) of the served forecaster: naive, adaptive bands over SCORES."""
+    return Forecaster(
+        model=Naive(), feature_config=FeatureConfig(), calibration=Calibration.from_scores(SCORES, gamma=GAMMA)
+    )
+
+
 @pytest.fixture
-def adaptive_champion(monkeypatch):
+def adaptive_champion(settings):
     """A naive champion whose served forecaster has adaptive bands over SCORES (no MLflow)."""
     version = ModelVersionFactory(
         architecture=ModelVersion.Architecture.NAIVE,
         is_champion=True,
         intervals={"volatility": "realised", "gamma": GAMMA, "alpha0": {"80": 0.2, "95": 0.05}},
     )
-    forecaster = Forecaster(
-        model=Naive(), feature_config=FeatureConfig(), calibration=Calibration.from_scores(SCORES, gamma=GAMMA)
-    )
     prediction.forecasters_clear()
-    monkeypatch.setattr(prediction, "_registry_load", lambda uri: forecaster)
+    settings.FORECASTS_FORECASTER_LOADER = f"{__name__}.adaptive_forecaster"
     yield version
     prediction.forecasters_clear()
 

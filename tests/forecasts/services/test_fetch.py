@@ -17,10 +17,9 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError
 
-from forecasts.calendar import new_york_today
+from forecasts.calendar import NEW_YORK, new_york_today
 from forecasts.exceptions import MarketDataError, MarketDataUnavailable
 from forecasts.models import DataLoad, PriceBar
-from forecasts.services import prices
 from forecasts.services.prices import prices_fetch
 from tests.factories import PriceBarFactory
 from tests.forecasts.market_data import bars_snapshot, download_frame, empty_download_frame
@@ -97,11 +96,12 @@ class TestFrames:
 
         assert (load.rows_inserted, load.rows_skipped, load.last_date) == (4, 1, dt.date(2025, 9, 25))
 
-    def test_a_bar_whose_session_has_not_closed_is_skipped(self, yahoo, monkeypatch):
-        monkeypatch.setattr(prices, "latest_closed_day", lambda now: dt.date(2025, 9, 24))
+    def test_a_bar_whose_session_has_not_closed_is_skipped(self, yahoo):
         yahoo.answer("GC=F", download_frame("GC=F", GOLD_WEEK))
 
-        [load] = prices_fetch(symbols=["GC=F"], since=dt.date(2025, 9, 22))
+        # Noon in New York on the 25th: the 25th's session closes at 17:30, so the last closed day is the 24th.
+        noon = dt.datetime(2025, 9, 25, 12, 0, tzinfo=NEW_YORK)
+        [load] = prices_fetch(symbols=["GC=F"], since=dt.date(2025, 9, 22), now=noon)
 
         assert (load.rows_inserted, load.rows_skipped, load.last_date) == (3, 1, dt.date(2025, 9, 24))
 

@@ -17,8 +17,6 @@ from training.models import ModelVersion
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_registry")]
 
-REAL_REGISTRY_LOAD = prediction._registry_load
-
 
 def test_the_champion_and_the_naive_model_forecast_the_next_trading_day(champion):
     store_closes(trading_days(dt.date(2025, 9, 1), dt.date(2025, 9, 24)))  # through Wednesday
@@ -182,7 +180,10 @@ def test_the_models_are_cached_until_the_champion_changes(champion, fake_registr
     prediction.forecast_next_day()
 
     assert fake_registry.loaded == [champion.model_uri, naive.model_uri, cnn.model_uri]
-    assert set(prediction._forecasters) == {(cnn.registered_name, cnn.version), (naive.registered_name, naive.version)}
+    assert prediction.forecaster_cache_keys() == {
+        (cnn.registered_name, cnn.version),
+        (naive.registered_name, naive.version),
+    }
 
 
 def test_without_a_champion_the_error_says_to_train_first():
@@ -198,8 +199,8 @@ def test_without_prices_the_error_says_to_load_them(champion):
     assert not Forecast.objects.exists()
 
 
-def test_too_short_a_history_is_refused_with_the_numbers(champion, monkeypatch):
-    forecasters.install(monkeypatch, min_history=30)
+def test_too_short_a_history_is_refused_with_the_numbers(champion, settings):
+    forecasters.install(settings, min_history=30)
     store_closes(trading_days(dt.date(2025, 9, 15), dt.date(2025, 9, 24)))
 
     with pytest.raises(ForecastError, match="needs 30 days .* the database has 8"):
@@ -267,7 +268,7 @@ def test_the_command_explains_a_missing_champion():
 
 
 @pytest.mark.slow
-def test_a_naive_champion_from_the_real_mlflow_registry_forecasts(monkeypatch, settings):
+def test_a_naive_champion_from_the_real_mlflow_registry_forecasts(settings):
     """The real `training.ml` contract: register a naive version in a throw-away MLflow store, load it back."""
     from tests.training.ml.series import random_walk_closes
     from training.ml.dataset import Protocol
@@ -275,7 +276,7 @@ def test_a_naive_champion_from_the_real_mlflow_registry_forecasts(monkeypatch, s
     from training.services.mlflow_settings import mlflow_tracking_kwargs
     from training.services.runs import model_version_record
 
-    monkeypatch.setattr(prediction, "_registry_load", REAL_REGISTRY_LOAD)
+    settings.FORECASTS_FORECASTER_LOADER = "forecasts.services.prediction.forecaster_registry_load"
     result = evaluate_candidate(
         random_walk_closes(days=200),
         kind="naive",

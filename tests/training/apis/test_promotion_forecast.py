@@ -40,9 +40,9 @@ def versions(aliases):
 
 
 @pytest.fixture
-def fake_registry(monkeypatch):
+def fake_registry(settings):
     """Forecasters are tests.forecasts.forecasters fakes, not MLflow models; the process cache is emptied after."""
-    yield forecasters.install(monkeypatch)
+    yield forecasters.install(settings)
     prediction.forecasters_clear()
 
 
@@ -121,14 +121,14 @@ def test_the_new_champion_commits_together_with_its_forecast(versions, history, 
 
 
 class FakeWorker:
-    """What `tasks.forecast_next_day_values.delay` returns: a worker that computes the values (with the fake
+    """What `dispatch.forecast_next_day_values_send` sends to: a worker that computes the values (with the fake
     forecasters) when the result is waited for, or never answers."""
 
     def __init__(self, *, answers: bool) -> None:
         self.answers = answers
         self.asked: list[tuple[int, float]] = []
 
-    def delay(self, model_version_id: int):
+    def send(self, *, model_version_id: int):
         worker = self
 
         class Result:
@@ -146,7 +146,7 @@ def broker(settings, monkeypatch):
     """A broker is configured: predict_next_day messages are recorded, not sent."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     sent = []
-    monkeypatch.setattr(tasks.predict_next_day, "delay", lambda *args, **kwargs: sent.append(args))
+    monkeypatch.setattr(dispatch, "forecast_next_day_send", lambda: sent.append(()))
     return sent
 
 
@@ -155,7 +155,7 @@ def test_with_a_broker_the_promotion_waits_for_a_worker_to_compute_the_forecast(
 ):
     old, new = versions
     worker = FakeWorker(answers=True)
-    monkeypatch.setattr(tasks.forecast_next_day_values, "delay", worker.delay)
+    monkeypatch.setattr(dispatch, "forecast_next_day_values_send", worker.send)
 
     with django_capture_on_commit_callbacks() as callbacks:
         model_version_promote(model_version=new)
@@ -170,7 +170,7 @@ def test_with_no_worker_in_time_the_promotion_stands_and_its_forecast_follows(
     versions, history, fake_registry, broker, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
     old, new = versions
-    monkeypatch.setattr(tasks.forecast_next_day_values, "delay", FakeWorker(answers=False).delay)
+    monkeypatch.setattr(dispatch, "forecast_next_day_values_send", FakeWorker(answers=False).send)
 
     with (
         caplog.at_level(logging.WARNING, logger="forecasts.dispatch"),
@@ -193,7 +193,7 @@ def test_a_version_that_has_its_forecast_is_promoted_without_asking_a_worker(
     forecast_next_day()
     prediction.forecast_values_store(values=prediction.forecast_next_day_values(model_version=new))
     worker = FakeWorker(answers=False)
-    monkeypatch.setattr(tasks.forecast_next_day_values, "delay", worker.delay)
+    monkeypatch.setattr(dispatch, "forecast_next_day_values_send", worker.send)
 
     model_version_promote(model_version=new)
 
@@ -209,7 +209,7 @@ def test_on_a_worker_the_forecast_is_computed_there(versions, history, fake_regi
 
     monkeypatch.setattr("celery.current_task", WorkerTask())
     worker = FakeWorker(answers=False)
-    monkeypatch.setattr(tasks.forecast_next_day_values, "delay", worker.delay)
+    monkeypatch.setattr(dispatch, "forecast_next_day_values_send", worker.send)
 
     model_version_promote(model_version=versions[1], automatic=True, reason="run #1")
 

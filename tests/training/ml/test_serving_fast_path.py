@@ -71,7 +71,7 @@ def reference_forecast(forecaster: Forecaster, closes: pd.DataFrame, scaler: Sta
     last_close = float(closes["gold"].iloc[-1])
     features = reference_features(closes.iloc[-forecaster.min_history :], forecaster.feature_config)
     x = scaler.transform(features.to_numpy(dtype=float)[-1:]).astype(np.float32)
-    network = forecaster.model._serve
+    network = forecaster.model.served
     predicted_return = float((x @ network.weights).astype(np.float64)[0] * forecaster.model.target_scale)
     gold = closes["gold"].to_numpy(dtype=float)
     scale = float(np.std(np.log(gold[1:] / gold[:-1])[-20:], ddof=1))
@@ -100,7 +100,7 @@ def fake_network_forecaster(closes: pd.DataFrame, config: FeatureConfig) -> tupl
     model = MLP()
     use_scaler(model, scaler)
     model.target_scale = 0.0123
-    model._serve = FakeNetwork(features.shape[1])
+    model.served = FakeNetwork(features.shape[1])
     return Forecaster(model=model, feature_config=config, quantiles={"80": 1.3, "95": 2.1}), scaler
 
 
@@ -113,7 +113,7 @@ def check_identical(closes: pd.DataFrame, config: FeatureConfig) -> None:
         pd.testing.assert_frame_equal(forecaster.features(history), reference_features(tail, config), check_exact=True)
         expected = scaler.transform(reference_features(tail, config).to_numpy()).astype(np.float32)
         forecast = forecaster.forecast(history)
-        inputs = forecaster.model._serve.inputs[-1]
+        inputs = forecaster.model.served.inputs[-1]
         assert inputs.dtype == np.float32 and np.array_equal(inputs, expected)
         assert forecast == reference_forecast(forecaster, history, scaler)
 

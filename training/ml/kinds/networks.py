@@ -8,6 +8,7 @@ network is fitted, called or loaded.
 """
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ class Network(ReturnModel):
         self.target_scale = 1.0
         self.weights: list[np.ndarray] | None = None
         self._network = None  # a loaded (served) network
-        self._serve = None
+        self._served: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def window(self) -> int:
@@ -145,14 +146,27 @@ class Network(ReturnModel):
         x = x if self.window == 1 else x[np.newaxis]
         return float(self._serve_call(x)[0])
 
-    def _serve_call(self, x: np.ndarray) -> np.ndarray:
-        if self._serve is None:
+    @property
+    def served(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The network as it is served: a call from float32 inputs to its outputs (returns ÷ `target_scale`).
+
+        Built on first use from the loaded or fitted network (a traced Keras call). Assigning any such callable
+        serves with it instead: a stand-in for the network that needs no TensorFlow.
+        """
+        if self._served is None:
             from training.ml.networks import predictor
 
             if self._network is None:
                 self._network = self._materialise()
-            self._serve = predictor(self._network)
-        return self._serve(x) * self.target_scale
+            self._served = predictor(self._network)
+        return self._served
+
+    @served.setter
+    def served(self, call: Callable[[np.ndarray], np.ndarray]) -> None:
+        self._served = call
+
+    def _serve_call(self, x: np.ndarray) -> np.ndarray:
+        return self.served(x) * self.target_scale
 
     def _materialise(self):
         """A stand-alone copy of the fitted network (for saving and serving), independent of the trainer."""
