@@ -5,10 +5,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from forecasts.services.api_tokens import api_token_get_or_create
+from goldsite.throttling import AnonRateThrottle
 
 
 class TokenObtainApi(APIView):

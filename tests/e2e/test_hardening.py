@@ -111,8 +111,8 @@ def test_the_shipped_rates():
 
     assert base.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] == {"anon": "60/min", "user": "100000/hour"}
     assert base.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "goldsite.throttling.AnonRateThrottle",
+        "goldsite.throttling.UserRateThrottle",
     ]
 
 
