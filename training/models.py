@@ -218,6 +218,7 @@ class TrainingFit(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
         DONE = "done", "Done"
         SKIPPED = "skipped", "Skipped (run no longer running)"
 

@@ -146,7 +146,7 @@ def training_round_dispatch(*, candidate_id: int) -> list[int]:
         row.round += 1
         row.state = candidate.to_dict()
         row.save(update_fields=["round", "state", "updated_at"])
-        fits = TrainingFit.objects.bulk_create(
+        TrainingFit.objects.bulk_create(
             TrainingFit(
                 run_id=row.run_id,
                 candidate=row,
@@ -158,8 +158,11 @@ def training_round_dispatch(*, candidate_id: int) -> list[int]:
             )
             for unit in units
         )
-        fit_ids = [fit.pk for fit in fits] if fits and fits[0].pk else list(
-            TrainingFit.objects.filter(candidate=row, round=row.round).values_list("pk", flat=True)
+        # Fold-major (trial 1 fold 1, trial 2 fold 1, …): workers start on different configurations.
+        fit_ids = list(
+            TrainingFit.objects.filter(candidate=row, round=row.round)
+            .order_by("fold", "trial")
+            .values_list("pk", flat=True)
         )
     # Outside the block: with a broker the chord goes out on commit; without one it runs right here, and each
     # fit's own writes must not hang on this round's transaction.
@@ -168,17 +171,49 @@ def training_round_dispatch(*, candidate_id: int) -> list[int]:
 
 
 def training_fit_execute(*, fit_id: int, worker: str) -> int:
-    """Run one fit and store its out-of-sample forecasts; skipped when its run is no longer running."""
+    """Run one fit, then, while its network is built, every fit of the same configuration no task has started.
+
+    Each fit is its own task, and a round's tasks go out fold-major (trial 1 fold 1, trial 2 fold 1, …), so
+    workers start on different configurations; the worker that starts one takes its remaining folds in turn
+    (a claimed fit's own task then finds it taken and returns), and builds and traces each network once. With
+    more workers than configurations the spare ones take the folds nobody has started. Skipped when the run is
+    no longer running."""
+    fit = TrainingFit.objects.select_related("run", "candidate").get(pk=fit_id)
+    if fit.run.status != TrainingRun.Status.RUNNING and fit.status != TrainingFit.Status.DONE:
+        TrainingFit.objects.filter(pk=fit.pk, status=TrainingFit.Status.QUEUED).update(
+            status=TrainingFit.Status.SKIPPED, worker=worker
+        )
+        raise runs.TrainingRunAborted(f"Training run #{fit.run.pk} is {fit.run.status}; fit {fit} skipped.")
+    if not _fit_claim(fit_id=fit.pk, worker=worker):
+        return fit.pk  # done, or being run by the task that claimed it
+    _fit_run(fit=fit, worker=worker)
+    siblings = TrainingFit.objects.select_related("run").filter(
+        candidate_id=fit.candidate_id,
+        round=fit.round,
+        stage=fit.stage,
+        trial=fit.trial,
+        status=TrainingFit.Status.QUEUED,
+    )
+    for sibling in siblings.order_by("fold"):
+        if _fit_claim(fit_id=sibling.pk, worker=worker):
+            _fit_run(fit=sibling, worker=worker)
+    return fit.pk
+
+
+def _fit_claim(*, fit_id: int, worker: str) -> bool:
+    """Take a queued fit for this worker (one conditional UPDATE: of two takers, one wins)."""
+    taken = TrainingFit.objects.filter(pk=fit_id, status=TrainingFit.Status.QUEUED).update(
+        status=TrainingFit.Status.RUNNING, worker=worker
+    )
+    return taken == 1
+
+
+def _fit_run(*, fit: TrainingFit, worker: str) -> None:
+    """Fit a claimed unit and store its out-of-sample forecasts; a failure fails the run."""
     from training.ml.dataset import Protocol, Samples, Windows
     from training.ml.plan import Unit, run_unit
 
-    fit = TrainingFit.objects.select_related("run", "candidate").get(pk=fit_id)
-    if fit.status == TrainingFit.Status.DONE:
-        return fit.pk  # a redelivered task: already done
     run = fit.run
-    if run.status != TrainingRun.Status.RUNNING:
-        TrainingFit.objects.filter(pk=fit.pk).update(status=TrainingFit.Status.SKIPPED, worker=worker)
-        raise runs.TrainingRunAborted(f"Training run #{run.pk} is {run.status}; fit {fit} skipped.")
     unit = Unit.from_dict(fit.unit)
     try:
         closes = _run_closes(run)
@@ -201,7 +236,6 @@ def training_fit_execute(*, fit_id: int, worker: str) -> int:
         message=f"{unit.kind} trial {unit.trial} {what}: {result.seconds:.1f} s on {worker}",
         log_level=logging.DEBUG,
     )
-    return fit.pk
 
 
 def training_round_complete(*, candidate_id: int) -> None:
