@@ -17,6 +17,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from training.ml.early_stopping import EarlyStopping  # noqa: E402
+
 logger = logging.getLogger(__name__)
 
 _determinism_enabled = False
@@ -86,6 +88,7 @@ class TrainReport:
     epochs: int  # epochs run (before early stopping, when it applies)
     best_epoch: int  # 1-based epoch whose weights were kept
     best_val_loss: float | None  # None without an early-stopping window
+    longest_wait: int | None = None  # most epochs without improvement before one (None without early stopping)
 
 
 def _snapshot(variables) -> list[np.ndarray]:
@@ -178,23 +181,25 @@ class Trainer:
             x_val_t, y_val_t = tf.constant(x_val, tf.float32), tf.constant(y_val, tf.float32)
         rng = np.random.default_rng(seed)
         n = len(x)
-        best_loss, best_epoch, best_weights, waited, epoch = np.inf, 0, None, 0, 0
-        for epoch in range(1, epochs + 1):
+        stopping, best_weights = EarlyStopping(patience=patience), None
+        for _ in range(epochs):
             self._train_epoch(x_t, y_t, tf.constant(rng.permutation(n), tf.int32))
             if not early_stopping:
                 continue
-            loss = float(self._validation_loss(x_val_t, y_val_t))
-            if loss < best_loss:
-                best_loss, best_epoch, best_weights, waited = loss, epoch, self.weights(), 0
-            else:
-                waited += 1
-                if waited >= patience:
-                    break
+            if stopping.improved(float(self._validation_loss(x_val_t, y_val_t))):
+                best_weights = self.weights()
+            elif stopping.stop:
+                break
         if not early_stopping:
-            return TrainReport(epochs=epoch, best_epoch=epoch, best_val_loss=None)
+            return TrainReport(epochs=epochs, best_epoch=epochs, best_val_loss=None)
         if best_weights is not None:
             self.set_weights(best_weights)
-        return TrainReport(epochs=epoch, best_epoch=best_epoch, best_val_loss=float(best_loss))
+        return TrainReport(
+            epochs=stopping.epoch,
+            best_epoch=stopping.best_epoch,
+            best_val_loss=float(stopping.best_loss),
+            longest_wait=stopping.longest_wait,
+        )
 
     def weights(self) -> list[np.ndarray]:
         return _snapshot(self.model.weights)

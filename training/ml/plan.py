@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from training.ml.dataset import Protocol, Samples, Windows
+from training.ml.early_stopping import bounded
 from training.ml.evaluation import OutOfSample, refit_epochs
 from training.ml.kinds import NETWORK_KINDS, method_class
 from training.ml.proposals import BatchProposer
@@ -76,6 +77,7 @@ class UnitResult:
     epochs: int | None
     seconds: float
     worker: str = ""
+    longest_wait: int | None = None  # early stopping's longest wait that paid off (None: no early stopping)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "unit": self.unit.to_dict()}
@@ -101,6 +103,7 @@ def run_unit(samples: Samples, windows: Windows, unit: Unit, *, worker: str = ""
         predicted=np.asarray(predicted, dtype=float).tolist(),
         best_epoch=report.best_epoch,
         epochs=report.epochs,
+        longest_wait=report.longest_wait,
         seconds=round(time.perf_counter() - started, 4),
         worker=worker,
     )
@@ -115,7 +118,10 @@ def assemble(results: list[UnitResult]) -> OutOfSample:
         rows=np.concatenate([np.asarray(r.rows, dtype=int) for r in ordered]),
         predicted=np.concatenate([np.asarray(r.predicted, dtype=float) for r in ordered]),
         fold=np.concatenate([np.full(len(r.rows), r.unit.fold) for r in ordered]),
-        reports=[FitReport(seconds=r.seconds, epochs=r.epochs, best_epoch=r.best_epoch) for r in ordered],
+        reports=[
+            FitReport(seconds=r.seconds, epochs=r.epochs, best_epoch=r.best_epoch, longest_wait=r.longest_wait)
+            for r in ordered
+        ],
     )
 
 
@@ -195,6 +201,7 @@ class CandidatePlan:
         return self.method(hyperparameters).hyperparameters
 
     def _unit(self, *, stage: str, trial: int, fold: int, hyperparameters, epochs) -> Unit:
+        max_epochs, patience = self._early_stopping()
         return Unit(
             kind=self.kind,
             stage=stage,
@@ -203,9 +210,16 @@ class CandidatePlan:
             hyperparameters=self._resolved(hyperparameters),
             epochs=epochs,
             seed=self.seed,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
+            max_epochs=max_epochs,
+            patience=patience,
             lookback=self.protocol["lookback"],
+        )
+
+    def _early_stopping(self) -> tuple[int, int]:
+        """(max_epochs, patience) of the next CV fits: the defaults, bounded by the CV fits already recorded
+        (`training.ml.early_stopping.bounded`); walk-forward refits run fixed epochs and use neither."""
+        return bounded(
+            max_epochs=self.max_epochs, patience=self.patience, fits=[u for t in self.done for u in t["units"]]
         )
 
     def next_units(self) -> list[Unit]:

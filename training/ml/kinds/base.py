@@ -23,6 +23,7 @@ class FitReport:
     seconds: float
     epochs: int | None = None
     best_epoch: int | None = None
+    longest_wait: int | None = None  # early stopping's longest wait that paid off (training.ml.early_stopping)
 
 
 class ReturnModel(ABC):

@@ -129,7 +129,12 @@ class Network(ReturnModel):
         else:
             report = trainer.fit(x, y, epochs=self.epochs, seed=seed)
         self.weights = trainer.weights()
-        return FitReport(seconds=time.perf_counter() - started, epochs=report.epochs, best_epoch=report.best_epoch)
+        return FitReport(
+            seconds=time.perf_counter() - started,
+            epochs=report.epochs,
+            best_epoch=report.best_epoch,
+            longest_wait=report.longest_wait,
+        )
 
     def predict(self, samples: Samples, rows: np.ndarray) -> np.ndarray:
         x = self._inputs(samples, rows)
