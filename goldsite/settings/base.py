@@ -220,7 +220,10 @@ CELERY_TASK_ROUTES = {
     "training.training_runs_reap": {"queue": "default"},
     "training.training_run_start_scheduled": {"queue": "default"},
     "training.training_run_execute": {"queue": "default"},
-    # Fits (and the callbacks that record each round of them) go to `training`, which extra machines serve.
+    # A round's callback records it and sends the next round: queued behind the other candidates' fits it would
+    # hold every candidate's next round until the slowest one's round had finished (bench/scale.py).
+    "training.training_round_complete": {"queue": "default"},
+    # Fits go to `training`, which extra machines serve.
     "training.*": {"queue": "training"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
