@@ -1,24 +1,7 @@
 """Early stopping keeps the best epoch and records its longest wait that paid off; later tuning batches wait
-no longer than the CV fits already made show is worth it."""
+no longer than the CV fits already made show is worth it (the plan's use of it: tests/training/ml/test_plan.py)."""
 
-import dataclasses
-
-import pytest
-
-from tests.training.ml.test_plan import PROTOCOL, fake_fit
-from training.ml.dataset import Samples, Windows
 from training.ml.early_stopping import MIN_PATIENCE, EarlyStopping, bounded
-from training.ml.plan import CandidatePlan
-
-
-@pytest.fixture
-def samples(closes):
-    return Samples.from_closes(closes)
-
-
-@pytest.fixture
-def windows(samples):
-    return Windows.for_samples(samples, PROTOCOL)
 
 
 def feed(stopping: EarlyStopping, losses: list[float]) -> list[int]:
@@ -61,14 +44,3 @@ def test_patience_is_the_longest_paid_wait_plus_two_within_its_limits():
     assert bounded(max_epochs=100, patience=10, fits=fits) == (8, 4)  # epochs: max(2 × 4, 4 + 4)
     assert bounded(max_epochs=100, patience=10, fits=[{"best_epoch": 1, "longest_wait": 0}]) == (4, MIN_PATIENCE)
     assert bounded(max_epochs=100, patience=10, fits=[{"best_epoch": 60, "longest_wait": 20}]) == (100, 10)
-
-
-def test_the_first_batch_waits_the_default_and_later_batches_what_the_first_showed(samples, windows):
-    plan = CandidatePlan(kind="mlp", protocol=PROTOCOL.to_dict(), trials=4, batch_size=2, seed=5)
-    first = plan.next_units()
-    results = [dataclasses.replace(fake_fit(u, windows), best_epoch=2 + u.fold, longest_wait=1) for u in first]
-    plan.record(samples, results)
-    second = plan.next_units()
-
-    assert {(u.max_epochs, u.patience) for u in first} == {(100, 10)}
-    assert {(u.max_epochs, u.patience) for u in second} == {(10, 3)}  # best epochs 2-5, waits of 1: max(10, 5 + 3)

@@ -1,5 +1,6 @@
 """A candidate as a graph of fits: the same outcome whatever the workers and the order fits finish in."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -113,3 +114,14 @@ def test_a_real_unit_forecasts_its_fold_from_its_fit_span_only(samples, windows)
     expected = samples.returns[fold.fit_rows][-window:].mean() if window else samples.returns[fold.fit_rows].mean()
     assert result.rows == fold.rows.tolist() and result.worker == "here"
     assert result.predicted == pytest.approx([expected] * len(fold.rows))
+
+
+def test_early_stopping_waits_the_default_in_the_first_batch_and_what_it_showed_in_later_ones(samples, windows):
+    plan = CandidatePlan(kind="mlp", protocol=PROTOCOL.to_dict(), trials=4, batch_size=2, seed=5)
+    first = plan.next_units()
+    results = [dataclasses.replace(fake_fit(u, windows), best_epoch=2 + u.fold, longest_wait=1) for u in first]
+    plan.record(samples, results)
+    second = plan.next_units()
+
+    assert {(u.max_epochs, u.patience) for u in first} == {(100, 10)}
+    assert {(u.max_epochs, u.patience) for u in second} == {(10, 3)}  # best epochs 2-5, waits of 1: max(10, 5 + 3)
