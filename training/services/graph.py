@@ -2,11 +2,13 @@
 
 For each candidate kind of a run: `training_candidates_open` opens its MLflow run and plan; each round
 (`training_round_dispatch`) stores one `TrainingFit` row per unit and hands them to the workers as one chord
-(`training.dispatch`); each worker runs `training_fit_execute` on whichever fits it takes; the chord's callback
-`training_round_complete` records the round in the plan (in fit order, whatever order they finished in) and
-dispatches the next round, or, when the plan is complete, refits the served model, fits its bands and
-registers it. When the last candidate of the run is registered, the run is finalised (the ensemble of the
-networks, then the champion rule: `training.services.runs.training_run_finalize`).
+(`training.dispatch`), fold-major; each worker runs `training_fit_execute` on whichever fit it takes, then the
+same configuration's folds no one has started (its network is built). The chord's callback
+`training_round_complete` (on the default queue, never behind other candidates' fits) records the round in the
+plan (in fit order, whatever order they finished in) and dispatches the next round, or, when the plan is
+complete, refits the served model, fits its bands and registers it. When the last candidate of the run is
+registered, the run is finalised (the ensemble of the networks, then the champion rule:
+`training.services.runs.training_run_finalize`).
 """
 
 import logging
