@@ -10,7 +10,7 @@ import socket
 from celery import shared_task
 from django.conf import settings
 
-from training.services import graph, runs
+from training.services import fits, graph, runs
 
 FIT_TIME_LIMIT = settings.TRAINING_TIME_LIMIT  # seconds; the hard limit leaves the soft one time to record it
 
@@ -29,7 +29,7 @@ def training_run_execute(self, run_id: int) -> None:
 )
 def training_fit_execute(self, fit_id: int) -> int:
     worker = self.request.hostname or f"in-process@{socket.gethostname()}"
-    return graph.training_fit_execute(fit_id=fit_id, worker=worker)
+    return fits.training_fit_execute(fit_id=fit_id, worker=worker)
 
 
 @shared_task(name="training.training_round_complete", soft_time_limit=900, time_limit=960)

@@ -10,7 +10,7 @@ from tests.forecasts.forecasters import store_closes, trading_days
 from training import dispatch
 from training.ml.plan import UnitResult
 from training.models import TrainingFit
-from training.services import graph, runs
+from training.services import fits, graph, runs
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def test_a_rounds_fits_are_sent_fold_major_so_workers_start_on_different_trials(
 
 def test_the_task_that_starts_a_trial_runs_its_other_folds_and_their_tasks_find_them_done(round_one, fitted):
     for fit in round_one:  # one worker taking the round's tasks in the order they were sent
-        graph.training_fit_execute(fit_id=fit.pk, worker="w1")
+        fits.training_fit_execute(fit_id=fit.pk, worker="w1")
 
     assert [(trial, fold) for trial, fold, _ in fitted] == [(t, f) for t in (1, 2) for f in range(4)]  # trial by trial
     assert set(TrainingFit.objects.filter(pk__in=[f.pk for f in round_one]).values_list("status", flat=True)) == {
@@ -65,7 +65,7 @@ def test_a_fold_another_worker_has_taken_is_left_to_it(round_one, fitted):
     taken = next(fit for fit in round_one if (fit.trial, fit.fold) == (1, 2))
     TrainingFit.objects.filter(pk=taken.pk).update(status=TrainingFit.Status.RUNNING, worker="w2")
 
-    graph.training_fit_execute(fit_id=round_one[0].pk, worker="w1")  # trial 1, fold 1
+    fits.training_fit_execute(fit_id=round_one[0].pk, worker="w1")  # trial 1, fold 1
 
     assert [(trial, fold, worker) for trial, fold, worker in fitted] == [(1, 0, "w1"), (1, 1, "w1"), (1, 3, "w1")]
     assert TrainingFit.objects.get(pk=taken.pk).status == TrainingFit.Status.RUNNING  # still w2's
@@ -74,6 +74,6 @@ def test_a_fold_another_worker_has_taken_is_left_to_it(round_one, fitted):
 def test_with_more_workers_than_trials_a_spare_worker_takes_a_fold_nobody_started(round_one, fitted):
     fold_three_of_trial_one = next(fit for fit in round_one if (fit.trial, fit.fold) == (1, 3))
 
-    graph.training_fit_execute(fit_id=fold_three_of_trial_one.pk, worker="w3")
+    fits.training_fit_execute(fit_id=fold_three_of_trial_one.pk, worker="w3")
 
     assert fitted == [(1, 3, "w3"), (1, 0, "w3"), (1, 1, "w3"), (1, 2, "w3")]  # then the rest, while warm
