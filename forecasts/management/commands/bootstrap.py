@@ -6,20 +6,19 @@ to go. Each step is idempotent, so running it again is quick. A generated passwo
 only, never in a redirected output or a log.
 """
 
-import secrets
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from forecasts.exceptions import MarketDataError, MarketDataUnavailable
 from forecasts.selectors.prices import price_latest_date
-from forecasts.services.accounts import LoginSettingsIncomplete, superuser_from_environment
+from forecasts.services.accounts import LoginSettingsIncomplete, login_ensure
 from forecasts.services.prices import data_load_summary, prices_fetch
 from training.selectors import model_version_champion
 
@@ -93,7 +92,7 @@ class Command(BaseCommand):
         call_command("predict_next_day", stdout=self.stdout)
 
         self._step("5/5 Login")
-        self._ensure_login()
+        self.ensure_login()
 
         url = options["url"].rstrip("/")
         self.stdout.write(self.style.SUCCESS(f"\nReady in {time.monotonic() - started:.0f} s."))
@@ -125,49 +124,38 @@ class Command(BaseCommand):
         for load in loads:
             self.stdout.write(data_load_summary(load=load))
 
-    def _ensure_login(self) -> None:
-        users = get_user_model()
-        try:
-            login = superuser_from_environment()
-        except LoginSettingsIncomplete as exc:
-            raise CommandError(str(exc)) from exc
-        if login is not None:
-            username, created = login
-            self.stdout.write(f"Login: {username} ({'created from DJANGO_SUPERUSER_*' if created else 'exists'}).")
-            return
-        if users.objects.filter(is_superuser=True).exists():
-            self.stdout.write("Login: an administrator exists already.")
-            return
-        self._create_admin_login(users)
-
-    def _create_admin_login(self, users) -> None:
-        """Create `admin` with a generated password that reaches the person at the terminal and nothing else.
+    def ensure_login(self) -> None:
+        """The login step: `forecasts.services.accounts.login_ensure`, and a generated password shown to the
+        person at the terminal and nothing else.
 
         Never through `logging`, and never into a stdout that is not a terminal (`make run > server.log`): there
         the password goes to the controlling terminal. With no terminal at all (a detached container, a service)
         no password is made; the output says how to set one.
         """
-        if self.stdout.isatty():
-            password = secrets.token_urlsafe(12)
-            users.objects.create_superuser("admin", "", password)
-            self.stdout.write(self.style.WARNING(_login_line(password)))
-            return
-        terminal = self.open_terminal()
-        if terminal is not None:
-            with terminal:
-                password = secrets.token_urlsafe(12)
-                users.objects.create_superuser("admin", "", password)
-                terminal.write(_login_line(password) + "\n")
-            self.stdout.write("Login created: admin (its password was shown on the terminal, not in this output).")
-            return
-        users.objects.create_superuser("admin", "", None)  # an unusable password: nothing secret to leak
-        self.stdout.write(
-            self.style.WARNING(
+        terminal = None if self.stdout.isatty() else self.open_terminal()
+        try:
+            with terminal if terminal is not None else contextlib.nullcontext():
+                login = login_ensure(generate_password=self.stdout.isatty() or terminal is not None)
+                if login.password is not None and terminal is not None:
+                    terminal.write(_login_line(login.password) + "\n")
+        except LoginSettingsIncomplete as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self._login_message(login, on_terminal=terminal is not None))
+
+    def _login_message(self, login, *, on_terminal: bool) -> str:
+        if login.how == "environment":
+            return f"Login: {login.username} ({'created from DJANGO_SUPERUSER_*' if login.created else 'exists'})."
+        if login.how == "existing":
+            return "Login: an administrator exists already."
+        if login.password is None:
+            return self.style.WARNING(
                 "Login created: admin, without a password (this output is not a terminal, so none is shown). "
                 "Set one with `python manage.py changepassword admin`, or set DJANGO_SUPERUSER_USERNAME and "
                 "DJANGO_SUPERUSER_PASSWORD before running bootstrap."
             )
-        )
+        if on_terminal:
+            return "Login created: admin (its password was shown on the terminal, not in this output)."
+        return self.style.WARNING(_login_line(login.password))
 
 
 def _login_line(password: str) -> str:

@@ -63,7 +63,7 @@ def login_output(monkeypatch, caplog):
         command = bootstrap.Command(
             stdout=out, stderr=io.StringIO(), open_terminal=lambda: tty if controlling_terminal else None
         )
-        command._ensure_login()
+        command.ensure_login()
         return out.getvalue(), tty.getvalue(), caplog.text
 
     return run
