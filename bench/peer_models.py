@@ -51,7 +51,7 @@ class RidgePeer(ReturnModel):
         if not alpha > 0:
             raise ValueError("the ridge alpha must be positive")
         super().__init__({"alpha": alpha})
-        self._scaler = None
+        self.scaler = None  # the fit span's StandardScaler
         self._ridge = None
 
     @property
@@ -70,9 +70,9 @@ class RidgePeer(ReturnModel):
         rows = np.asarray(rows)
         if len(rows) < 2:
             raise ValueError("a ridge fit needs at least two samples")
-        self._scaler = StandardScaler().fit(samples.values[rows])
+        self.scaler = StandardScaler().fit(samples.values[rows])
         self._ridge = Ridge(alpha=self.hyperparameters["alpha"]).fit(
-            self._scaler.transform(samples.values[rows]), samples.returns[rows]
+            self.scaler.transform(samples.values[rows]), samples.returns[rows]
         )
         return FitReport(seconds=time.perf_counter() - started)
 
@@ -82,7 +82,7 @@ class RidgePeer(ReturnModel):
     def predict_values(self, values: np.ndarray) -> np.ndarray:
         if self._ridge is None:
             raise ValueError("the ridge is not fitted")
-        return self._ridge.predict(self._scaler.transform(values))
+        return self._ridge.predict(self.scaler.transform(values))
 
     def predict_features(self, values: np.ndarray) -> float:
         return float(self.predict_values(values[-1:])[0])
@@ -96,7 +96,7 @@ class StatsForecastPeer(ReturnModel):
 
     def __init__(self, hyperparameters: dict[str, Any] | None = None) -> None:
         super().__init__({"season_length": int((hyperparameters or {}).get("season_length", 1))})
-        self._model = None
+        self.model = None  # the statsforecast model fitted at the block start
         self.fitted_through: int | None = None  # closes index of the last close the fit saw
         self.lower_80 = np.empty(0)
         self.upper_80 = np.empty(0)
@@ -121,7 +121,7 @@ class StatsForecastPeer(ReturnModel):
             raise ValueError(f"a {self.model_name} peer fits on an expanding span of samples 0, 1, …, k − 1")
         started = time.perf_counter()
         last = int(rows[-1]) + samples.feature_config.warmup + 1  # the close of the last fit row's target date
-        self._model = self._new_model().fit(self._log_gold(samples)[: last + 1])
+        self.model = self._new_model().fit(self._log_gold(samples)[: last + 1])
         self.fitted_through = last
         return FitReport(seconds=time.perf_counter() - started)
 
@@ -130,7 +130,7 @@ class StatsForecastPeer(ReturnModel):
 
         Also keeps each row's own 80% interval (prices) in `lower_80` / `upper_80`.
         """
-        if self._model is None:
+        if self.model is None:
             raise ValueError(f"the {self.model_name} peer is not fitted")
         log_gold = self._log_gold(samples)
         warmup = samples.feature_config.warmup
@@ -138,7 +138,7 @@ class StatsForecastPeer(ReturnModel):
         for row in np.asarray(rows):
             as_of = int(row) + warmup
             history = log_gold[: as_of + 1]
-            forecast = self._model.forward(y=history, h=1, level=[INTERVAL_LEVEL])
+            forecast = self.model.forward(y=history, h=1, level=[INTERVAL_LEVEL])
             mean = float(np.asarray(forecast["mean"])[0])
             predicted.append(mean - history[-1])
             lower.append(float(np.exp(np.asarray(forecast[f"lo-{INTERVAL_LEVEL}"])[0])))
@@ -154,9 +154,9 @@ class StatsForecastPeer(ReturnModel):
     @property
     def description(self) -> str:
         """The model the last fit selected, e.g. "ETS(M,N,N)" or "ARIMA(0,1,0)"."""
-        if self._model is None:
+        if self.model is None:
             return self.model_name
-        return self._describe(self._model.model_)
+        return self._describe(self.model.model_)
 
     def _describe(self, fitted: dict[str, Any]) -> str:
         return self.model_name

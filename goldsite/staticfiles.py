@@ -18,7 +18,8 @@ PACKAGED_ASSETS = {
 }
 
 
-def _package_file(package: str, relative: str) -> Path | None:
+def package_file(package: str, relative: str) -> Path | None:
+    """The file `relative` inside installed `package` (e.g. plotly's bundled plotly.min.js), None when absent."""
     spec = importlib.util.find_spec(package)  # locates the package without importing it
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -31,20 +32,20 @@ class PackagedAssetFinder(BaseFinder):
         return [
             Error(f"{package} does not ship {relative}; reinstall the project's dependencies.", id="goldsite.E001")
             for package, relative in PACKAGED_ASSETS.values()
-            if _package_file(package, relative) is None
+            if package_file(package, relative) is None
         ]
 
     def find(self, path, find_all=False, **kwargs):
         if path not in PACKAGED_ASSETS:
             return [] if find_all else None
-        found = _package_file(*PACKAGED_ASSETS[path])
+        found = package_file(*PACKAGED_ASSETS[path])
         if found is None:
             return [] if find_all else None
         return [str(found)] if find_all else str(found)
 
     def list(self, ignore_patterns):
         for static_path, (package, relative) in PACKAGED_ASSETS.items():
-            found = _package_file(package, relative)
+            found = package_file(package, relative)
             if found is not None:
                 yield static_path, _AliasStorage(static_path, found)
 

@@ -120,9 +120,9 @@ def test_every_response_carries_a_strict_policy(client):
 def test_the_only_inline_styles_allowed_are_the_ones_the_installed_plotly_injects():
     """Plotly adds <style> elements itself; the policy allows exactly those by hash (an upgrade changes them)."""
     from goldsite.settings.base import CSP_POLICY, PLOTLY_STYLE_HASHES
-    from goldsite.staticfiles import PACKAGED_ASSETS, _package_file
+    from goldsite.staticfiles import PACKAGED_ASSETS, package_file
 
-    bundle = _package_file(*PACKAGED_ASSETS["vendor/plotly.min.js"]).read_text(encoding="utf-8")
+    bundle = package_file(*PACKAGED_ASSETS["vendor/plotly.min.js"]).read_text(encoding="utf-8")
     injected = [""] + re.findall(r"""createElement\("style"\);[^;]{0,200}?\.textContent='([^'\\]*)'""", bundle)
 
     assert len(injected) == 2, "the Plotly bundle injects other styles now: update PLOTLY_STYLE_HASHES"

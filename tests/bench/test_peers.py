@@ -90,7 +90,7 @@ def test_within_a_block_the_forecast_is_the_block_fit_run_forward_not_a_refit(sa
 
     log_gold = np.log(samples.closes["gold"].to_numpy())
     as_of = int(block.rows[4]) + samples.feature_config.warmup
-    expected = model._model.forward(y=log_gold[: as_of + 1], h=1)["mean"][0] - log_gold[as_of]
+    expected = model.model.forward(y=log_gold[: as_of + 1], h=1)["mean"][0] - log_gold[as_of]
     assert predicted[4] == pytest.approx(expected)
     assert model.fitted_through == int(block.rows[0]) + samples.feature_config.warmup  # the block's first as-of day
 
@@ -153,7 +153,7 @@ def test_ridge_alpha_is_chosen_on_the_selection_folds_never_the_test_window(clos
 def test_ridge_standardises_on_the_fit_span(samples):
     model = RidgePeer({"alpha": 10.0})
     model.fit(samples, np.arange(50), seed=0)
-    np.testing.assert_allclose(model._scaler.mean_, samples.values[:50].mean(axis=0))
+    np.testing.assert_allclose(model.scaler.mean_, samples.values[:50].mean(axis=0))
 
 
 def test_ridge_needs_a_positive_alpha():
