@@ -5,11 +5,10 @@ from django.template.response import TemplateResponse
 from goldsite.admin import ReadOnlyAdmin
 from goldsite.errors import GoldsiteError
 from goldsite.presentation.formatting import metric, p_cell
-from training.evidence import promotion_evidence, version_verdict
+from training.evidence import promotion_review, version_verdict
 from training.forms import PromoteForm
 from training.models import ChampionChange, ModelVersion, TrainingRun
 from training.permissions import PROMOTE_MODEL_VERSION
-from training.selectors import model_version_champion
 from training.services.promotion import model_version_promote
 
 ADMIN_PROMOTION_REASON = "Promoted in admin"
@@ -92,13 +91,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{version} is now the champion.", messages.SUCCESS)
             return None
-        current = model_version_champion()
         context = {
             **self.admin_site.each_context(request),
             "title": "Promote to champion?",
-            "version": version,
-            "current": current,
-            "evidence_rows": promotion_evidence(version=version, current=current),
+            **promotion_review(version=version),
             "form": form,
             "opts": self.model._meta,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

@@ -111,6 +111,16 @@ def promotion_reason_needed(version: ModelVersion) -> str | None:
     return f"A reason is required: {why}. Say why it should be the champion anyway."
 
 
+def promotion_review(*, version: ModelVersion) -> dict:
+    """What a promotion page shows before it is confirmed (the models page and the admin): the version, the
+    current champion and their evidence rows side by side."""
+    from training.selectors import model_version_champion
+
+    current = model_version_champion()
+    rows = promotion_evidence(version=version, current=current)
+    return {"version": version, "current": current, "evidence_rows": rows}
+
+
 def promotion_evidence(*, version: ModelVersion, current: ModelVersion | None) -> list[dict[str, str]]:
     """The evidence of a version about to be promoted, beside the current champion's: formatted rows
     {"label", "version", "current"} for the promotion pages (models page and admin)."""

@@ -19,7 +19,7 @@ from training.evidence import (
     band_evidence,
     champion_note,
     has_cv_evidence,
-    promotion_evidence,
+    promotion_review,
     run_leaderboard,
     run_naive_of,
     sigma_model_label,
@@ -185,12 +185,9 @@ def model_promote(request: HttpRequest, version_id: int) -> HttpResponse:
         else:
             messages.success(request, f"{version} is now the champion.")
         return redirect("training:model-detail", version_id=version.pk)
-    current = model_version_champion()
     context = {
         "nav_section": "training:models",
-        "version": version,
-        "current": current,
-        "evidence_rows": promotion_evidence(version=version, current=current),
+        **promotion_review(version=version),
         "form": form,
     }
     return render(request, "training/model_promote.html", context, status=400 if form.errors else 200)
