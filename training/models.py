@@ -196,9 +196,7 @@ class TrainingCandidate(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     round = models.PositiveIntegerField(default=0, help_text="The round of fits out (or last recorded).")
     state = models.JSONField(default=dict, blank=True, help_text="The candidate's plan and MLflow run.")
-    model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -18,4 +18,3 @@ ML_ENGINEERS_PERMISSIONS = (
     "view_trainingrun",
     "view_championchange",
 )
-

@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forecasts', '0001_initial'),
+        ("forecasts", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='forecast',
-            name='kind',
-            field=models.CharField(choices=[('live', 'Live'), ('late', 'Late (made after its target close was stored)'), ('backtest', 'Backtest (walk-forward test)'), ('cv', 'Cross-validation (out-of-fold)')], max_length=8),
+            model_name="forecast",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("live", "Live"),
+                    ("late", "Late (made after its target close was stored)"),
+                    ("backtest", "Backtest (walk-forward test)"),
+                    ("cv", "Cross-validation (out-of-fold)"),
+                ],
+                max_length=8,
+            ),
         ),
     ]

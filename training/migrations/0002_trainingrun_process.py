@@ -4,30 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0001_initial'),
+        ("training", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='trainingrun',
-            name='host',
-            field=models.CharField(blank=True, help_text='The machine (hostname) executing the run.', max_length=255),
+            model_name="trainingrun",
+            name="host",
+            field=models.CharField(blank=True, help_text="The machine (hostname) executing the run.", max_length=255),
         ),
         migrations.AddField(
-            model_name='trainingrun',
-            name='pid',
-            field=models.PositiveIntegerField(blank=True, help_text='The id of the process executing the run.', null=True),
+            model_name="trainingrun",
+            name="pid",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="The id of the process executing the run.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='trainingrun',
-            name='process_start',
-            field=models.CharField(blank=True, help_text='Boot id, pid namespace and start time of that process (Linux): they tell it from a later process given the same pid.', max_length=120),
+            model_name="trainingrun",
+            name="process_start",
+            field=models.CharField(
+                blank=True,
+                help_text="Boot id, pid namespace and start time of that process (Linux): they tell it from a later process given the same pid.",
+                max_length=120,
+            ),
         ),
         migrations.AddField(
-            model_name='trainingrun',
-            name='worker',
-            field=models.CharField(blank=True, help_text='The Celery worker (its hostname), or "in-process" without a broker.', max_length=255),
+            model_name="trainingrun",
+            name="worker",
+            field=models.CharField(
+                blank=True,
+                help_text='The Celery worker (its hostname), or "in-process" without a broker.',
+                max_length=255,
+            ),
         ),
     ]

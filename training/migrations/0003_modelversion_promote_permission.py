@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0002_trainingrun_process'),
+        ("training", "0002_trainingrun_process"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='modelversion',
-            options={'ordering': ['-created_at', '-version'], 'permissions': [('promote_modelversion', 'Can promote a model version to champion')]},
+            name="modelversion",
+            options={
+                "ordering": ["-created_at", "-version"],
+                "permissions": [("promote_modelversion", "Can promote a model version to champion")],
+            },
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0004_rolling_origin_evidence'),
+        ("training", "0004_rolling_origin_evidence"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='modelversion',
-            name='intervals',
-            field=models.JSONField(blank=True, default=dict, help_text='Bands: σ model, adaptive γ, starting state α_0 and split-conformal multipliers (chosen on CV).'),
+            model_name="modelversion",
+            name="intervals",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Bands: σ model, adaptive γ, starting state α_0 and split-conformal multipliers (chosen on CV).",
+            ),
         ),
     ]

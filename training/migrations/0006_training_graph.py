@@ -5,60 +5,131 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0005_modelversion_intervals'),
+        ("training", "0005_modelversion_intervals"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TrainingCandidate',
+            name="TrainingCandidate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('naive', 'Naive (tomorrow = today)'), ('drift', 'Drift (naive + trailing mean return)'), ('mlp', 'MLP'), ('cnn', 'CNN'), ('lstm', 'LSTM'), ('ensemble', 'Ensemble (mean of the networks)')], max_length=8)),
-                ('status', models.CharField(choices=[('open', 'Fitting'), ('complete', 'Registered'), ('failed', 'Failed')], default='open', max_length=8)),
-                ('round', models.PositiveIntegerField(default=0, help_text='The round of fits out (or last recorded).')),
-                ('state', models.JSONField(blank=True, default=dict, help_text="The candidate's plan and MLflow run.")),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('model_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='training.modelversion')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='candidates', to='training.trainingrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("naive", "Naive (tomorrow = today)"),
+                            ("drift", "Drift (naive + trailing mean return)"),
+                            ("mlp", "MLP"),
+                            ("cnn", "CNN"),
+                            ("lstm", "LSTM"),
+                            ("ensemble", "Ensemble (mean of the networks)"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Fitting"), ("complete", "Registered"), ("failed", "Failed")],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "round",
+                    models.PositiveIntegerField(default=0, help_text="The round of fits out (or last recorded)."),
+                ),
+                ("state", models.JSONField(blank=True, default=dict, help_text="The candidate's plan and MLflow run.")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="training.modelversion",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="candidates",
+                        to="training.trainingrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run_id', 'id'],
+                "ordering": ["run_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TrainingFit',
+            name="TrainingFit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveIntegerField()),
-                ('stage', models.CharField(choices=[('cv', 'Cross-validation fold'), ('walk', 'Walk-forward block')], max_length=4)),
-                ('trial', models.PositiveIntegerField()),
-                ('fold', models.PositiveIntegerField()),
-                ('unit', models.JSONField(help_text="The fit's plain parameters (training.ml.plan.Unit).")),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('done', 'Done'), ('skipped', 'Skipped (run no longer running)')], default='queued', max_length=8)),
-                ('result', models.JSONField(blank=True, help_text='Its out-of-sample forecasts and fit report.', null=True)),
-                ('worker', models.CharField(blank=True, max_length=255)),
-                ('seconds', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('candidate', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fits', to='training.trainingcandidate')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fits', to='training.trainingrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("round", models.PositiveIntegerField()),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("cv", "Cross-validation fold"), ("walk", "Walk-forward block")], max_length=4
+                    ),
+                ),
+                ("trial", models.PositiveIntegerField()),
+                ("fold", models.PositiveIntegerField()),
+                ("unit", models.JSONField(help_text="The fit's plain parameters (training.ml.plan.Unit).")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("done", "Done"),
+                            ("skipped", "Skipped (run no longer running)"),
+                        ],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "result",
+                    models.JSONField(blank=True, help_text="Its out-of-sample forecasts and fit report.", null=True),
+                ),
+                ("worker", models.CharField(blank=True, max_length=255)),
+                ("seconds", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "candidate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fits",
+                        to="training.trainingcandidate",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="fits", to="training.trainingrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['candidate_id', 'round', 'trial', 'fold'],
+                "ordering": ["candidate_id", "round", "trial", "fold"],
             },
         ),
         migrations.AddConstraint(
-            model_name='trainingcandidate',
-            constraint=models.UniqueConstraint(fields=('run', 'kind'), name='trainingcandidate_unique_run_kind'),
+            model_name="trainingcandidate",
+            constraint=models.UniqueConstraint(fields=("run", "kind"), name="trainingcandidate_unique_run_kind"),
         ),
         migrations.AddIndex(
-            model_name='trainingfit',
-            index=models.Index(fields=['run', 'status'], name='trainingfit_run_status_idx'),
+            model_name="trainingfit",
+            index=models.Index(fields=["run", "status"], name="trainingfit_run_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='trainingfit',
-            constraint=models.UniqueConstraint(fields=('candidate', 'stage', 'trial', 'fold'), name='trainingfit_unique_candidate_unit'),
+            model_name="trainingfit",
+            constraint=models.UniqueConstraint(
+                fields=("candidate", "stage", "trial", "fold"), name="trainingfit_unique_candidate_unit"
+            ),
         ),
     ]

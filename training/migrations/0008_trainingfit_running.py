@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0007_modelversion_provenance'),
+        ("training", "0007_modelversion_provenance"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='trainingfit',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('skipped', 'Skipped (run no longer running)')], default='queued', max_length=8),
+            model_name="trainingfit",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("skipped", "Skipped (run no longer running)"),
+                ],
+                default="queued",
+                max_length=8,
+            ),
         ),
     ]

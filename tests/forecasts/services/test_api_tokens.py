@@ -41,9 +41,7 @@ def test_changing_ones_password_in_the_admin_revokes_the_token(client, user, tok
     assert token_works(token)
     client.force_login(user)
 
-    response = client.post(
-        "/admin/password_change/", {"old_password": OLD, "new_password1": NEW, "new_password2": NEW}
-    )
+    response = client.post("/admin/password_change/", {"old_password": OLD, "new_password1": NEW, "new_password2": NEW})
 
     assert response.status_code == 302
     assert not Token.objects.filter(user=user).exists()

@@ -53,7 +53,5 @@ def test_a_fixed_gamma_is_the_only_one_the_bands_try(closes):
     windows = Windows.for_samples(samples, PROTOCOL)
     cv = rolling_origin(lambda: Drift({"window": 60}), samples, windows.folds, seed=0)
     walk = rolling_origin(lambda: Drift({"window": 60}), samples, windows.walk_forward, seed=0)
-    bands = fit_bands(
-        samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward, gammas=[0.02]
-    )
+    bands = fit_bands(samples, cv=cv, cv_folds=windows.folds, walk=walk, walk_folds=windows.walk_forward, gammas=[0.02])
     assert bands.calibration.gamma == 0.02 and {row["gamma"] for row in bands.choice["table"]} == {0.02}

@@ -28,8 +28,13 @@ def fake_fit(unit: Unit, windows: Windows, worker: str = "w1") -> UnitResult:
     rows = folds[unit.fold].rows
     value = unit.hyperparameters["learning_rate"] * unit.hyperparameters["units"] * 1e-2
     return UnitResult(
-        unit=unit, rows=rows.tolist(), predicted=[value] * len(rows), best_epoch=3 + unit.fold, epochs=9,
-        seconds=0.1, worker=worker,
+        unit=unit,
+        rows=rows.tolist(),
+        predicted=[value] * len(rows),
+        best_epoch=3 + unit.fold,
+        epochs=9,
+        seconds=0.1,
+        worker=worker,
     )
 
 
@@ -89,8 +94,10 @@ def test_the_walk_forward_round_refits_the_chosen_configuration_for_the_cv_epoch
 
 def test_constant_liar_batches_spread_out_and_repeat_exactly():
     proposer = BatchProposer("mlp", seed=3, startup=2)
-    history = [({"batch_size": 0, "dropout": 0.1, "l2": 1e-4, "layers": 0, "learning_rate": 1e-3, "units": 1}, 15.0),
-               ({"batch_size": 1, "dropout": 0.2, "l2": 1e-3, "layers": 1, "learning_rate": 3e-3, "units": 2}, 14.0)]
+    history = [
+        ({"batch_size": 0, "dropout": 0.1, "l2": 1e-4, "layers": 0, "learning_rate": 1e-3, "units": 1}, 15.0),
+        ({"batch_size": 1, "dropout": 0.2, "l2": 1e-3, "layers": 1, "learning_rate": 3e-3, "units": 2}, 14.0),
+    ]
     batch = proposer.propose(history, 4, batch=1)
     assert len(batch) == 4 and len({json.dumps(b, sort_keys=True) for b in batch}) == 4
     assert proposer.propose(history, 4, batch=1) == batch

@@ -227,8 +227,15 @@ def test_the_run_page_shows_fits_done_of_total_and_which_worker_ran_each(client)
     candidate = TrainingCandidate.objects.create(run=run, kind="mlp", state={"plan": plan.to_dict()})
     for i, worker in enumerate(["worker-a@box1", "worker-a@box1", "worker-b@box2"]):
         TrainingFit.objects.create(
-            run=run, candidate=candidate, round=1, stage="cv", trial=1 + i // 4, fold=i % 4, unit={},
-            status=TrainingFit.Status.DONE, worker=worker,
+            run=run,
+            candidate=candidate,
+            round=1,
+            stage="cv",
+            trial=1 + i // 4,
+            fold=i % 4,
+            unit={},
+            status=TrainingFit.Status.DONE,
+            worker=worker,
         )
     client.force_login(MLEngineerFactory())
 
