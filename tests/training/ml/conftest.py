@@ -1,4 +1,5 @@
-"""Closes for the ML tests: seeded geometric random walks, the real history, a throw-away MLflow store."""
+"""Closes for the ML tests: seeded geometric random walks, their samples and windows, the real history, a
+throw-away MLflow store."""
 
 from pathlib import Path
 
@@ -6,12 +7,24 @@ import pandas as pd
 import pytest
 
 from tests.training.ml.series import random_walk_closes, read_yahoo_closes
+from training.ml.dataset import Samples, Windows
 from training.ml.features import join_closes
 
 
 @pytest.fixture
 def closes() -> pd.DataFrame:
     return random_walk_closes()
+
+
+@pytest.fixture
+def samples(closes) -> Samples:
+    return Samples.from_closes(closes)
+
+
+@pytest.fixture
+def windows(samples, request) -> Windows:
+    """The windows of the test module's own PROTOCOL."""
+    return Windows.for_samples(samples, request.module.PROTOCOL)
 
 
 @pytest.fixture

@@ -9,16 +9,6 @@ from training.ml.features import FeatureConfig, build_features
 PROTOCOL = Protocol(test_days=100, selection_days=120, folds=4, retrain_every=30, lookback=10)
 
 
-@pytest.fixture
-def samples(closes):
-    return Samples.from_closes(closes)
-
-
-@pytest.fixture
-def windows(samples):
-    return Windows.for_samples(samples, PROTOCOL)
-
-
 def test_a_sample_is_an_as_of_day_and_the_next_days_return(closes, samples):
     warmup = FeatureConfig().warmup
     assert samples.n_targets == len(closes) - warmup - 1

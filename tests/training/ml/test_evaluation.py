@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training.ml.dataset import Protocol, Samples, Windows
+from training.ml.dataset import Protocol
 from training.ml.evaluation import OutOfSample, cv_metrics, refit_epochs, rolling_origin
 from training.ml.evidence import diebold_mariano
 from training.ml.kinds import FitReport, ReturnModel
@@ -29,16 +29,6 @@ class Spy(ReturnModel):
 
     def predict_features(self, values):
         return self.last
-
-
-@pytest.fixture
-def samples(closes):
-    return Samples.from_closes(closes)
-
-
-@pytest.fixture
-def windows(samples):
-    return Windows.for_samples(samples, PROTOCOL)
 
 
 def test_every_fold_is_forecast_by_a_fit_that_ends_before_it(samples, windows):

@@ -9,11 +9,6 @@ from training.ml.kinds.baselines import DRIFT_WINDOWS, Drift, Naive
 from training.ml.kinds.ensemble import Ensemble
 
 
-@pytest.fixture
-def samples(closes):
-    return Samples.from_closes(closes)
-
-
 def test_every_candidate_kind_is_one_registered_class():
     assert KINDS == ("naive", "drift", "mlp", "cnn", "lstm", "ensemble")
     assert NETWORK_KINDS == ("mlp", "cnn", "lstm")

@@ -6,20 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from training.ml.dataset import Protocol, Samples, Windows
+from training.ml.dataset import Protocol, Windows
 from training.ml.plan import STAGE_CV, BatchProposer, CandidatePlan, Unit, UnitResult, run_unit
 
 PROTOCOL = Protocol(test_days=60, selection_days=100, folds=4, retrain_every=30, lookback=5)
-
-
-@pytest.fixture
-def samples(closes):
-    return Samples.from_closes(closes)
-
-
-@pytest.fixture
-def windows(samples):
-    return Windows.for_samples(samples, PROTOCOL)
 
 
 def fake_fit(unit: Unit, windows: Windows, worker: str = "w1") -> UnitResult:
