@@ -13,6 +13,7 @@ from django.db import models
 
 from goldsite.presentation.formatting import money, p_cell, p_text, pct, percent_units, ratio
 from training.models import ModelVersion, TrainingRun
+from training.selectors import model_version_champion
 
 NAIVE = ModelVersion.Architecture.NAIVE
 NAIVE_IN_WORDS = "'tomorrow = today'"
@@ -114,8 +115,6 @@ def promotion_reason_needed(version: ModelVersion) -> str | None:
 def promotion_review(*, version: ModelVersion) -> dict:
     """What a promotion page shows before it is confirmed (the models page and the admin): the version, the
     current champion and their evidence rows side by side."""
-    from training.selectors import model_version_champion
-
     current = model_version_champion()
     rows = promotion_evidence(version=version, current=current)
     return {"version": version, "current": current, "evidence_rows": rows}
